@@ -1,0 +1,8 @@
+//! Guichet's domain rules, shared by the server and the SDK so both run the same code.
+//!
+//! Sans-I/O: no tokio, no SQL, no HTTP. Everything here is a pure function of its inputs.
+
+pub mod catalog;
+pub mod geo;
+pub mod money;
+pub mod text;
