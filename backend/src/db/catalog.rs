@@ -1,0 +1,457 @@
+//! Events and ticket types. Every change to a public event takes a feed sequence number in the
+//! same transaction (see [`super::feed`]).
+
+use guichet_domain::catalog::{EventDetails, TicketTypeDetails};
+
+use super::{BeginWrite, Db, StoreError};
+use crate::with_pool;
+
+/// A stored event.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    /// UUID.
+    pub id: String,
+    /// Owner's user id.
+    pub organizer_id: String,
+    /// `draft`, `published` or `cancelled`.
+    pub status: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Venue name.
+    pub venue: String,
+    /// City.
+    pub city: String,
+    /// Degrees.
+    pub latitude: Option<f64>,
+    /// Degrees.
+    pub longitude: Option<f64>,
+    /// Unix seconds.
+    pub starts_at: i64,
+    /// Unix seconds.
+    pub ends_at: i64,
+    /// IANA name.
+    pub time_zone: String,
+    /// Streamed online.
+    pub online: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+/// A stored ticket type.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TicketTypeRow {
+    /// UUID.
+    pub id: String,
+    /// The event's UUID.
+    pub event_id: String,
+    /// Display order within the event.
+    pub position: i64,
+    /// Name.
+    pub name: String,
+    /// Minor units.
+    pub price_minor: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// Sellable count.
+    pub capacity: i64,
+    /// Unix seconds.
+    pub sale_starts_at: i64,
+    /// Unix seconds.
+    pub sale_ends_at: i64,
+    /// Per-order limit.
+    pub max_per_order: i64,
+}
+
+/// The lifecycle transitions an organizer can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// draft → published.
+    Publish,
+    /// draft/published → cancelled.
+    Cancel,
+}
+
+pub(crate) const EVENT_COLUMNS: &str = "id, organizer_id, status, title, description, venue, \
+     city, latitude, longitude, starts_at, ends_at, time_zone, online, created_at, updated_at";
+const TICKET_COLUMNS: &str = "id, event_id, position, name, price_minor, currency, capacity, \
+     sale_starts_at, sale_ends_at, max_per_order";
+
+impl EventRow {
+    /// The organizer-editable part of the row.
+    pub fn details(&self) -> EventDetails {
+        EventDetails {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            venue: self.venue.clone(),
+            city: self.city.clone(),
+            latitude: self.latitude,
+            longitude: self.longitude,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            time_zone: self.time_zone.clone(),
+            online: self.online,
+        }
+    }
+
+    /// Whether the public can see the event (published or cancelled after publication).
+    pub fn is_public(&self) -> bool {
+        self.status != "draft"
+    }
+}
+
+impl TicketTypeRow {
+    /// The organizer-editable part of the row.
+    pub fn details(&self) -> TicketTypeDetails {
+        TicketTypeDetails {
+            name: self.name.clone(),
+            price_minor: self.price_minor,
+            currency: self.currency.clone(),
+            capacity: self.capacity,
+            sale_starts_at: self.sale_starts_at,
+            sale_ends_at: self.sale_ends_at,
+            max_per_order: self.max_per_order,
+        }
+    }
+}
+
+/// Records a feed entry for `event_id` inside the caller's transaction.
+macro_rules! record_change {
+    ($tx:expr, $event_id:expr, $now:expr) => {{
+        let (seq,): (i64,) = sqlx::query_as(
+            "UPDATE counters SET value = value + 1 WHERE name = 'catalog_seq' RETURNING value",
+        )
+        .fetch_one(&mut *$tx)
+        .await?;
+        sqlx::query("INSERT INTO catalog_changes (seq, event_id, changed_at) VALUES ($1, $2, $3)")
+            .bind(seq)
+            .bind($event_id)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+
+/// Rewrites the SQLite full-text row of an event (PostgreSQL indexes `search_text` itself).
+macro_rules! reindex {
+    ($db:expr, $tx:expr, $event_id:expr, $text:expr) => {{
+        if matches!($db, Db::Sqlite(_)) {
+            sqlx::query("DELETE FROM events_fts WHERE event_id = $1")
+                .bind($event_id)
+                .execute(&mut *$tx)
+                .await?;
+            sqlx::query("INSERT INTO events_fts (event_id, body) VALUES ($1, $2)")
+                .bind($event_id)
+                .bind($text)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
+impl Db {
+    /// Stores a new draft event (validated by the caller).
+    pub async fn create_event(
+        &self,
+        id: &str,
+        organizer_id: &str,
+        d: &EventDetails,
+        now: i64,
+    ) -> Result<EventRow, StoreError> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(
+                "INSERT INTO events (id, organizer_id, status, title, description, venue, city, \
+                 latitude, longitude, starts_at, ends_at, time_zone, online, search_text, \
+                 created_at, updated_at) \
+                 VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+            )
+            .bind(id)
+            .bind(organizer_id)
+            .bind(&d.title)
+            .bind(&d.description)
+            .bind(&d.venue)
+            .bind(&d.city)
+            .bind(d.latitude)
+            .bind(d.longitude)
+            .bind(d.starts_at)
+            .bind(d.ends_at)
+            .bind(&d.time_zone)
+            .bind(d.online)
+            .bind(d.index_text())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            reindex!(self, tx, id, d.index_text());
+            tx.commit().await?;
+        });
+        self.event(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// The event with this id, whatever its status.
+    pub async fn event(&self, id: &str) -> Result<Option<EventRow>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1"));
+        Ok(with_pool!(self, |pool| {
+            sqlx::query_as::<_, EventRow>(sql).bind(id).fetch_optional(pool).await?
+        }))
+    }
+
+    /// Events with these ids (any status), in no particular order.
+    pub async fn events_by_ids(&self, ids: &[String]) -> Result<Vec<EventRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE id IN ({})",
+            placeholders(1, ids.len())
+        ));
+        Ok(with_pool!(self, |pool| {
+            let mut q = sqlx::query_as::<_, EventRow>(sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(pool).await?
+        }))
+    }
+
+    /// Every event of one organizer, drafts included, by start time.
+    pub async fn events_of_organizer(&self, organizer_id: &str) -> Result<Vec<EventRow>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE organizer_id = $1 ORDER BY starts_at, id"
+        ));
+        Ok(with_pool!(self, |pool| {
+            sqlx::query_as::<_, EventRow>(sql).bind(organizer_id).fetch_all(pool).await?
+        }))
+    }
+
+    /// Replaces an event's details. Cancelled events are frozen ([`StoreError::Conflict`]).
+    pub async fn update_event(
+        &self,
+        id: &str,
+        d: &EventDetails,
+        now: i64,
+    ) -> Result<EventRow, StoreError> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let status: Option<(String,)> = sqlx::query_as("SELECT status FROM events WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            match status.as_ref().map(|s| s.0.as_str()) {
+                None => return Err(StoreError::NotFound),
+                Some("cancelled") => {
+                    return Err(StoreError::Conflict("a cancelled event cannot be edited"));
+                }
+                Some(_) => {}
+            }
+            sqlx::query(
+                "UPDATE events SET title = $2, description = $3, venue = $4, city = $5, \
+                 latitude = $6, longitude = $7, starts_at = $8, ends_at = $9, time_zone = $10, \
+                 online = $11, search_text = $12, updated_at = $13 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(&d.title)
+            .bind(&d.description)
+            .bind(&d.venue)
+            .bind(&d.city)
+            .bind(d.latitude)
+            .bind(d.longitude)
+            .bind(d.starts_at)
+            .bind(d.ends_at)
+            .bind(&d.time_zone)
+            .bind(d.online)
+            .bind(d.index_text())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            reindex!(self, tx, id, d.index_text());
+            if status.as_ref().is_some_and(|s| s.0 == "published") {
+                record_change!(tx, id, now);
+            }
+            tx.commit().await?;
+        });
+        self.event(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Moves an event along its lifecycle. Repeating a transition already made is a no-op;
+    /// publishing needs at least one ticket type; nothing leaves `cancelled`.
+    pub async fn transition_event(
+        &self,
+        id: &str,
+        transition: Transition,
+        now: i64,
+    ) -> Result<EventRow, StoreError> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let status: Option<(String,)> = sqlx::query_as("SELECT status FROM events WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some((status,)) = status else {
+                return Err(StoreError::NotFound);
+            };
+            let target = match (transition, status.as_str()) {
+                (Transition::Publish, "published") | (Transition::Cancel, "cancelled") => None,
+                (Transition::Publish, "cancelled") => {
+                    return Err(StoreError::Conflict("a cancelled event cannot be published"));
+                }
+                (Transition::Publish, _) => Some("published"),
+                (Transition::Cancel, _) => Some("cancelled"),
+            };
+            if let Some(target) = target {
+                if target == "published" {
+                    let (count,): (i64,) =
+                        sqlx::query_as("SELECT COUNT(*) FROM ticket_types WHERE event_id = $1")
+                            .bind(id)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    if count == 0 {
+                        return Err(StoreError::Conflict(
+                            "add at least one ticket type before publishing",
+                        ));
+                    }
+                }
+                sqlx::query("UPDATE events SET status = $2, updated_at = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(target)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                // A draft cancelled before publication was never public: no feed entry.
+                if status != "draft" || target == "published" {
+                    record_change!(tx, id, now);
+                }
+            }
+            tx.commit().await?;
+        });
+        self.event(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Adds a ticket type at the end of an event's list.
+    pub async fn add_ticket_type(
+        &self,
+        id: &str,
+        event_id: &str,
+        d: &TicketTypeDetails,
+        now: i64,
+    ) -> Result<TicketTypeRow, StoreError> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let status: Option<(String,)> = sqlx::query_as("SELECT status FROM events WHERE id = $1")
+                .bind(event_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some((status,)) = status else {
+                return Err(StoreError::NotFound);
+            };
+            if status == "cancelled" {
+                return Err(StoreError::Conflict("a cancelled event cannot be edited"));
+            }
+            sqlx::query(
+                "INSERT INTO ticket_types (id, event_id, position, name, price_minor, currency, \
+                 capacity, sale_starts_at, sale_ends_at, max_per_order, created_at, updated_at) \
+                 VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM ticket_types \
+                 WHERE event_id = $2), $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+            )
+            .bind(id)
+            .bind(event_id)
+            .bind(&d.name)
+            .bind(d.price_minor)
+            .bind(&d.currency)
+            .bind(d.capacity)
+            .bind(d.sale_starts_at)
+            .bind(d.sale_ends_at)
+            .bind(d.max_per_order)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if status == "published" {
+                record_change!(tx, event_id, now);
+            }
+            tx.commit().await?;
+        });
+        self.ticket_type(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Replaces a ticket type's details.
+    pub async fn update_ticket_type(
+        &self,
+        id: &str,
+        d: &TicketTypeDetails,
+        now: i64,
+    ) -> Result<TicketTypeRow, StoreError> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let row: Option<(String, String)> = sqlx::query_as(
+                "SELECT e.id, e.status FROM ticket_types t JOIN events e ON e.id = t.event_id \
+                 WHERE t.id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((event_id, status)) = row else {
+                return Err(StoreError::NotFound);
+            };
+            if status == "cancelled" {
+                return Err(StoreError::Conflict("a cancelled event cannot be edited"));
+            }
+            sqlx::query(
+                "UPDATE ticket_types SET name = $2, price_minor = $3, currency = $4, \
+                 capacity = $5, sale_starts_at = $6, sale_ends_at = $7, max_per_order = $8, \
+                 updated_at = $9 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(&d.name)
+            .bind(d.price_minor)
+            .bind(&d.currency)
+            .bind(d.capacity)
+            .bind(d.sale_starts_at)
+            .bind(d.sale_ends_at)
+            .bind(d.max_per_order)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if status == "published" {
+                record_change!(tx, &event_id, now);
+            }
+            tx.commit().await?;
+        });
+        self.ticket_type(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// One ticket type.
+    pub async fn ticket_type(&self, id: &str) -> Result<Option<TicketTypeRow>, StoreError> {
+        let sql =
+            sqlx::AssertSqlSafe(format!("SELECT {TICKET_COLUMNS} FROM ticket_types WHERE id = $1"));
+        Ok(with_pool!(self, |pool| {
+            sqlx::query_as::<_, TicketTypeRow>(sql).bind(id).fetch_optional(pool).await?
+        }))
+    }
+
+    /// The ticket types of several events, in display order.
+    pub async fn ticket_types_of(&self, event_ids: &[String]) -> Result<Vec<TicketTypeRow>, StoreError> {
+        if event_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {TICKET_COLUMNS} FROM ticket_types WHERE event_id IN ({}) \
+             ORDER BY event_id, position",
+            placeholders(1, event_ids.len())
+        ));
+        Ok(with_pool!(self, |pool| {
+            let mut q = sqlx::query_as::<_, TicketTypeRow>(sql);
+            for id in event_ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(pool).await?
+        }))
+    }
+}
+
+/// `$first, $first+1, …` for `count` parameters.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,149 @@
+//! Guichet's API server: a stateless axum application over sqlx storage.
+//!
+//! [`app`] builds the whole router from an [`AppState`], so tests drive the real thing
+//! in-process; `main.rs` only reads configuration and serves it.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+mod http;
+pub mod metrics;
+pub mod seed;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::HeaderName;
+use axum::routing::get;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::rate_limit::RateLimiter;
+use crate::auth::tokens::TokenKeys;
+use crate::config::Config;
+use crate::db::Db;
+use crate::graphql::GuichetSchema;
+use crate::metrics::Metrics;
+
+/// Everything a request handler may use. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+/// The shared parts behind [`AppState`].
+pub struct Inner {
+    /// Settings.
+    pub config: Config,
+    /// Storage.
+    pub db: Db,
+    /// Access-token keys.
+    pub tokens: TokenKeys,
+    /// Metrics registry.
+    pub metrics: Metrics,
+    /// Log-in and sign-up limiter.
+    pub auth_limiter: RateLimiter,
+    /// The GraphQL schema (holds a clone of this state).
+    schema: std::sync::OnceLock<GuichetSchema>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner").field("engine", &self.db.engine()).finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("engine", &self.db.engine()).finish_non_exhaustive()
+    }
+}
+
+impl Inner {
+    /// The schema.
+    pub fn schema(&self) -> &GuichetSchema {
+        // Invariant: AppState::new sets the schema before returning the state.
+        self.schema.get_or_init(|| graphql::schema(None))
+    }
+}
+
+/// Why the state could not be assembled.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// Storage unreachable or migration failed.
+    #[error("storage: {0}")]
+    Store(#[from] db::StoreError),
+    /// Metrics registration failed.
+    #[error(transparent)]
+    Metrics(#[from] metrics::MetricsError),
+}
+
+impl AppState {
+    /// Assembles the state over an already connected and migrated database.
+    pub fn new(config: Config, db: Db, secret: &[u8]) -> Result<AppState, StartError> {
+        let tokens = TokenKeys::new(secret, config.access_ttl, config.refresh_ttl);
+        let auth_limiter = RateLimiter::new(config.auth_rate_per_minute, config.auth_rate_burst);
+        let state = AppState {
+            inner: Arc::new(Inner {
+                config,
+                db,
+                tokens,
+                metrics: Metrics::new()?,
+                auth_limiter,
+                schema: std::sync::OnceLock::new(),
+            }),
+        };
+        // The schema holds a clone of the state; the cycle lives as long as the server.
+        let _ = state.inner.schema.set(graphql::schema(Some(state.clone())));
+        Ok(state)
+    }
+
+    /// Connects, migrates and assembles, from configuration alone.
+    pub async fn from_config(config: Config) -> Result<AppState, StartError> {
+        let secret = config.load_secret()?;
+        let db = Db::connect(&config.database_url, config.db_max_connections).await?;
+        db.migrate().await?;
+        AppState::new(config, db, &secret)
+    }
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/graphql", get(graphql::graphiql).post(graphql::post))
+        .route("/health", get(http::health))
+        .route("/ready", get(http::ready))
+        .route("/metrics", get(http::metrics))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), http::track))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}

@@ -1,0 +1,78 @@
+//! `guichet-server`: reads configuration from the environment and serves the API.
+//! `guichet-server print-schema` prints the GraphQL SDL (what `schema.graphql` must hold).
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use guichet_server::config::Config;
+use guichet_server::{AppState, app, graphql, seed};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("print-schema") {
+        print!("{}", graphql::sdl());
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    if config.json_logs {
+        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}: {e:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let bind = config.bind;
+    let demo = config.demo;
+    let state = AppState::from_config(config).await?;
+    if demo {
+        let created = seed::demo(&state.db).await?;
+        tracing::info!(created, "demo data ready");
+    }
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    let addr = listener.local_addr()?;
+    println!("Guichet API: http://{addr}/graphql (GraphiQL in a browser)");
+    if demo {
+        println!("Demo organizer: {} / {}", seed::DEMO_EMAIL, seed::DEMO_PASSWORD);
+    }
+    let db = state.db.clone();
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    db.close().await;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down");
+}

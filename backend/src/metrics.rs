@@ -1,0 +1,81 @@
+//! Prometheus metrics: the golden signals per route and GraphQL errors by code. One registry
+//! per server instance, so in-process tests never share counters.
+
+use std::time::Duration;
+
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+
+use crate::error::Code;
+
+/// The server's metrics.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    http_errors: IntCounterVec,
+    graphql_errors: IntCounterVec,
+}
+
+/// Why metrics could not be registered (a name clash: a programming error).
+#[derive(Debug, thiserror::Error)]
+#[error("metrics registration failed: {0}")]
+pub struct MetricsError(#[from] prometheus::Error);
+
+impl Metrics {
+    /// A fresh registry with every metric registered.
+    pub fn new() -> Result<Metrics, MetricsError> {
+        let registry = Registry::new_custom(Some("guichet".into()), None)?;
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests by route, method and status"),
+            &["route", "method", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
+                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            &["route", "method"],
+        )?;
+        let http_errors = IntCounterVec::new(
+            Opts::new("http_errors_total", "HTTP responses with status >= 400 by route"),
+            &["route", "status"],
+        )?;
+        let graphql_errors = IntCounterVec::new(
+            Opts::new("graphql_errors_total", "GraphQL errors by code"),
+            &["code"],
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(http_errors.clone()))?;
+        registry.register(Box::new(graphql_errors.clone()))?;
+        Ok(Metrics { registry, requests, latency, http_errors, graphql_errors })
+    }
+
+    /// Records one finished request.
+    pub fn request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+        let status_text = status.to_string();
+        self.requests.with_label_values(&[route, method, &status_text]).inc();
+        self.latency.with_label_values(&[route, method]).observe(elapsed.as_secs_f64());
+        if status >= 400 {
+            self.http_errors.with_label_values(&[route, &status_text]).inc();
+        }
+    }
+
+    /// Records a GraphQL error.
+    pub fn graphql_error(&self, code: Code) {
+        self.graphql_error_code(code.as_str());
+    }
+
+    /// Records a GraphQL error by its wire code.
+    pub fn graphql_error_code(&self, code: &str) {
+        self.graphql_errors.with_label_values(&[code]).inc();
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        if TextEncoder::new().encode(&self.registry.gather(), &mut buf).is_err() {
+            return String::new();
+        }
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}
