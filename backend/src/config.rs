@@ -92,10 +92,10 @@ where
 {
     match var(name) {
         None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse()
-            .map_err(|e: T::Err| ConfigError::Invalid { name, reason: e.to_string() }),
+        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
+            name,
+            reason: e.to_string(),
+        }),
     }
 }
 
@@ -104,9 +104,10 @@ fn flag(name: &'static str, default: bool) -> Result<bool, ConfigError> {
         None => Ok(default),
         Some("1" | "true" | "yes" | "on") => Ok(true),
         Some("0" | "false" | "no" | "off") => Ok(false),
-        Some(other) => {
-            Err(ConfigError::Invalid { name, reason: format!("expected true or false, got {other}") })
-        }
+        Some(other) => Err(ConfigError::Invalid {
+            name,
+            reason: format!("expected true or false, got {other}"),
+        }),
     }
 }
 
@@ -137,7 +138,9 @@ impl Config {
             db_max_connections: parsed("GUICHET_DB_MAX_CONNECTIONS", d.db_max_connections)?,
             bind: parsed("GUICHET_BIND", d.bind)?,
             jwt_secret,
-            secret_file: var("GUICHET_SECRET_FILE").map(PathBuf::from).unwrap_or(d.secret_file),
+            secret_file: var("GUICHET_SECRET_FILE")
+                .map(PathBuf::from)
+                .unwrap_or(d.secret_file),
             access_ttl: parsed("GUICHET_ACCESS_TOKEN_TTL_SECS", d.access_ttl)?,
             refresh_ttl: parsed("GUICHET_REFRESH_TOKEN_TTL_SECS", d.refresh_ttl)?,
             demo: flag("GUICHET_DEMO", explicit_db.is_none())?,
@@ -161,7 +164,10 @@ impl Config {
             return Err(ConfigError::MissingSecret);
         }
         let path = &self.secret_file;
-        let io = |source| ConfigError::SecretFile { path: path.clone(), source };
+        let io = |source| ConfigError::SecretFile {
+            path: path.clone(),
+            source,
+        };
         match std::fs::read_to_string(path) {
             Ok(s) if s.trim().len() >= 32 => return Ok(s.trim().as_bytes().to_vec()),
             Ok(_) => {
@@ -185,8 +191,11 @@ impl Config {
 fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file =
-        std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     file.write_all(contents.as_bytes())?;
     file.sync_all()
 }
@@ -203,7 +212,10 @@ mod tests {
     #[test]
     fn demo_secret_is_generated_once_and_reused() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let config = Config { secret_file: dir.path().join("s"), ..Config::default() };
+        let config = Config {
+            secret_file: dir.path().join("s"),
+            ..Config::default()
+        };
         let first = config.load_secret().unwrap_or_default();
         assert_eq!(first.len(), 64);
         assert_eq!(config.load_secret().unwrap_or_default(), first);
@@ -211,7 +223,13 @@ mod tests {
 
     #[test]
     fn postgres_requires_an_explicit_secret() {
-        let config = Config { database_url: "postgres://x/y".into(), ..Config::default() };
-        assert!(matches!(config.load_secret(), Err(ConfigError::MissingSecret)));
+        let config = Config {
+            database_url: "postgres://x/y".into(),
+            ..Config::default()
+        };
+        assert!(matches!(
+            config.load_secret(),
+            Err(ConfigError::MissingSecret)
+        ));
     }
 }

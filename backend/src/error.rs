@@ -65,12 +65,20 @@ pub struct ApiError {
 impl ApiError {
     /// An error with a code and message.
     pub fn new(code: Code, message: impl Into<String>) -> ApiError {
-        ApiError { code, message: message.into(), field: None }
+        ApiError {
+            code,
+            message: message.into(),
+            field: None,
+        }
     }
 
     /// `INVALID_INPUT` about one field.
     pub fn invalid(field: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { code: Code::InvalidInput, message: message.into(), field: Some(field) }
+        ApiError {
+            code: Code::InvalidInput,
+            message: message.into(),
+            field: Some(field),
+        }
     }
 
     /// `UNAUTHENTICATED`.

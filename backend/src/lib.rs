@@ -60,13 +60,17 @@ impl std::ops::Deref for AppState {
 
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Inner").field("engine", &self.db.engine()).finish_non_exhaustive()
+        f.debug_struct("Inner")
+            .field("engine", &self.db.engine())
+            .finish_non_exhaustive()
     }
 }
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("engine", &self.db.engine()).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("engine", &self.db.engine())
+            .finish_non_exhaustive()
     }
 }
 

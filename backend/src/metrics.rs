@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
 
 use crate::error::Code;
 
@@ -27,16 +29,25 @@ impl Metrics {
     pub fn new() -> Result<Metrics, MetricsError> {
         let registry = Registry::new_custom(Some("guichet".into()), None)?;
         let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests by route, method and status"),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by route, method and status",
+            ),
             &["route", "method", "status"],
         )?;
         let latency = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
-                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(
+                vec![
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ],
+            ),
             &["route", "method"],
         )?;
         let http_errors = IntCounterVec::new(
-            Opts::new("http_errors_total", "HTTP responses with status >= 400 by route"),
+            Opts::new(
+                "http_errors_total",
+                "HTTP responses with status >= 400 by route",
+            ),
             &["route", "status"],
         )?;
         let graphql_errors = IntCounterVec::new(
@@ -47,16 +58,28 @@ impl Metrics {
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(http_errors.clone()))?;
         registry.register(Box::new(graphql_errors.clone()))?;
-        Ok(Metrics { registry, requests, latency, http_errors, graphql_errors })
+        Ok(Metrics {
+            registry,
+            requests,
+            latency,
+            http_errors,
+            graphql_errors,
+        })
     }
 
     /// Records one finished request.
     pub fn request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
         let status_text = status.to_string();
-        self.requests.with_label_values(&[route, method, &status_text]).inc();
-        self.latency.with_label_values(&[route, method]).observe(elapsed.as_secs_f64());
+        self.requests
+            .with_label_values(&[route, method, &status_text])
+            .inc();
+        self.latency
+            .with_label_values(&[route, method])
+            .observe(elapsed.as_secs_f64());
         if status >= 400 {
-            self.http_errors.with_label_values(&[route, &status_text]).inc();
+            self.http_errors
+                .with_label_values(&[route, &status_text])
+                .inc();
         }
     }
 
@@ -73,7 +96,10 @@ impl Metrics {
     /// The text exposition format.
     pub fn render(&self) -> String {
         let mut buf = Vec::new();
-        if TextEncoder::new().encode(&self.registry.gather(), &mut buf).is_err() {
+        if TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buf)
+            .is_err()
+        {
             return String::new();
         }
         String::from_utf8(buf).unwrap_or_default()

@@ -14,8 +14,10 @@ pub const DEMO_EMAIL: &str = "demo-organizer@guichet.example";
 pub const DEMO_PASSWORD: &str = "guichet-demo-2026";
 
 const ORGANIZER_ID: &str = "00000000-0000-7000-8000-000000000001";
-const EVENTS: [&str; 2] =
-    ["00000000-0000-7000-8000-0000000000e1", "00000000-0000-7000-8000-0000000000e2"];
+const EVENTS: [&str; 2] = [
+    "00000000-0000-7000-8000-0000000000e1",
+    "00000000-0000-7000-8000-0000000000e2",
+];
 
 /// Why seeding failed.
 #[derive(Debug, thiserror::Error)]

@@ -21,7 +21,9 @@ fn hasher() -> Argon2<'static> {
 /// Hashes a password into a PHC string with a fresh random salt.
 pub async fn hash(password: String) -> Result<String, HashFailure> {
     tokio::task::spawn_blocking(move || {
-        let hash: PasswordHash = hasher().hash_password(password.as_bytes()).map_err(|_| HashFailure)?;
+        let hash: PasswordHash = hasher()
+            .hash_password(password.as_bytes())
+            .map_err(|_| HashFailure)?;
         Ok(hash.to_string())
     })
     .await
@@ -34,7 +36,9 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
-        let ok = hasher().verify_password(password.as_bytes(), phc.as_str()).is_ok();
+        let ok = hasher()
+            .verify_password(password.as_bytes(), phc.as_str())
+            .is_ok();
         ok && known
     })
     .await
@@ -42,8 +46,7 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
 }
 
 /// argon2id hash of a random string nobody knows, with the production parameters.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1nO6ZT2sy/w5AyY8TQ8fM2Y0Ng2qmXQ3mEVgULBhQwI";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1nO6ZT2sy/w5AyY8TQ8fM2Y0Ng2qmXQ3mEVgULBhQwI";
 
 #[cfg(test)]
 mod tests {
@@ -51,8 +54,12 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_differ_by_salt() {
-        let a = hash("correct horse battery".into()).await.unwrap_or_default();
-        let b = hash("correct horse battery".into()).await.unwrap_or_default();
+        let a = hash("correct horse battery".into())
+            .await
+            .unwrap_or_default();
+        let b = hash("correct horse battery".into())
+            .await
+            .unwrap_or_default();
         assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
         assert_ne!(a, b);
         assert!(verify("correct horse battery".into(), Some(a.clone())).await);

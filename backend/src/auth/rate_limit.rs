@@ -41,7 +41,9 @@ impl RateLimiter {
                 *tokens + now.duration_since(*at).as_secs_f64() * rate < cap
             });
         }
-        let (tokens, at) = buckets.entry(key.to_owned()).or_insert((self.capacity, now));
+        let (tokens, at) = buckets
+            .entry(key.to_owned())
+            .or_insert((self.capacity, now));
         *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.refill_per_sec)
             .min(self.capacity);
         *at = now;
@@ -66,7 +68,10 @@ mod tests {
         assert!((0..3).all(|_| limiter.allow_at("a", t0)));
         assert!(!limiter.allow_at("a", t0));
         assert!(limiter.allow_at("b", t0), "keys are independent");
-        assert!(limiter.allow_at("a", t0 + Duration::from_millis(1100)), "one token a second");
+        assert!(
+            limiter.allow_at("a", t0 + Duration::from_millis(1100)),
+            "one token a second"
+        );
         assert!(!limiter.allow_at("a", t0 + Duration::from_millis(1200)));
     }
 }

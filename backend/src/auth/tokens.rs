@@ -109,7 +109,10 @@ impl TokenKeys {
         validation.set_issuer(&[ISSUER]);
         validation.leeway = 0;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).ok()?;
-        Some(Principal { user_id: data.claims.sub, role: data.claims.role })
+        Some(Principal {
+            user_id: data.claims.sub,
+            role: data.claims.role,
+        })
     }
 }
 
@@ -135,7 +138,10 @@ mod tests {
 
     #[test]
     fn access_tokens_round_trip_and_expire() {
-        let p = Principal { user_id: "u1".into(), role: Role::Organizer };
+        let p = Principal {
+            user_id: "u1".into(),
+            role: Role::Organizer,
+        };
         let now = chrono::Utc::now().timestamp();
         let token = keys().issue_access(&p, now).unwrap_or_default();
         assert_eq!(keys().verify_access(&token), Some(p.clone()));
@@ -145,9 +151,14 @@ mod tests {
 
     #[test]
     fn tokens_signed_with_another_secret_or_tampered_are_refused() {
-        let p = Principal { user_id: "u1".into(), role: Role::Attendee };
+        let p = Principal {
+            user_id: "u1".into(),
+            role: Role::Attendee,
+        };
         let now = chrono::Utc::now().timestamp();
-        let other = TokenKeys::new(&[8u8; 32], 900, 3600).issue_access(&p, now).unwrap_or_default();
+        let other = TokenKeys::new(&[8u8; 32], 900, 3600)
+            .issue_access(&p, now)
+            .unwrap_or_default();
         assert_eq!(keys().verify_access(&other), None);
         let token = keys().issue_access(&p, now).unwrap_or_default();
         let forged = token.replacen("eyJ", "eyK", 2);

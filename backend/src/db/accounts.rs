@@ -31,6 +31,16 @@ pub enum Rotation {
     Invalid,
 }
 
+/// The stored state of one refresh token.
+#[derive(Debug, sqlx::FromRow)]
+struct RefreshRow {
+    family_id: String,
+    user_id: String,
+    expires_at: i64,
+    used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
 const USER_COLUMNS: &str = "id, email, password_hash, display_name, role, created_at";
 
 impl Db {
@@ -53,9 +63,9 @@ impl Db {
         });
         match result {
             Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => {
-                Err(StoreError::Conflict("an account with this e-mail already exists"))
-            }
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(
+                "an account with this e-mail already exists",
+            )),
             Err(e) => Err(e.into()),
         }
     }
@@ -64,7 +74,10 @@ impl Db {
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1"));
         Ok(with_pool!(self, |pool| {
-            sqlx::query_as::<_, UserRow>(sql).bind(email).fetch_optional(pool).await?
+            sqlx::query_as::<_, UserRow>(sql)
+                .bind(email)
+                .fetch_optional(pool)
+                .await?
         }))
     }
 
@@ -72,7 +85,10 @@ impl Db {
     pub async fn user(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"));
         Ok(with_pool!(self, |pool| {
-            sqlx::query_as::<_, UserRow>(sql).bind(id).fetch_optional(pool).await?
+            sqlx::query_as::<_, UserRow>(sql)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
         }))
     }
 
@@ -113,14 +129,21 @@ impl Db {
     ) -> Result<Rotation, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let row: Option<(String, String, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+            let row: Option<RefreshRow> = sqlx::query_as(
                 "SELECT family_id, user_id, expires_at, used_at, revoked_at \
                  FROM refresh_tokens WHERE token_hash = $1",
             )
             .bind(presented_hash)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((family, user_id, token_expires, used_at, revoked_at)) = row else {
+            let Some(RefreshRow {
+                family_id: family,
+                user_id,
+                expires_at: token_expires,
+                used_at,
+                revoked_at,
+            }) = row
+            else {
                 return Ok(Rotation::Invalid);
             };
             if revoked_at.is_some() || token_expires <= now {
@@ -164,7 +187,8 @@ impl Db {
             .bind(expires_at)
             .execute(&mut *tx)
             .await?;
-            let sql = sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"));
+            let sql =
+                sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"));
             let user = sqlx::query_as::<_, UserRow>(sql)
                 .bind(&user_id)
                 .fetch_optional(&mut *tx)
@@ -176,7 +200,11 @@ impl Db {
 
     /// Revokes the family of the presented token (log-out). Returns whether a live family was
     /// found.
-    pub async fn revoke_refresh_family(&self, token_hash: &str, now: i64) -> Result<bool, StoreError> {
+    pub async fn revoke_refresh_family(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
         let affected = with_pool!(self, |pool| {
             sqlx::query(
                 "UPDATE refresh_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND family_id = \

@@ -195,7 +195,10 @@ impl Db {
     pub async fn event(&self, id: &str) -> Result<Option<EventRow>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1"));
         Ok(with_pool!(self, |pool| {
-            sqlx::query_as::<_, EventRow>(sql).bind(id).fetch_optional(pool).await?
+            sqlx::query_as::<_, EventRow>(sql)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
         }))
     }
 
@@ -218,12 +221,18 @@ impl Db {
     }
 
     /// Every event of one organizer, drafts included, by start time.
-    pub async fn events_of_organizer(&self, organizer_id: &str) -> Result<Vec<EventRow>, StoreError> {
+    pub async fn events_of_organizer(
+        &self,
+        organizer_id: &str,
+    ) -> Result<Vec<EventRow>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE organizer_id = $1 ORDER BY starts_at, id"
         ));
         Ok(with_pool!(self, |pool| {
-            sqlx::query_as::<_, EventRow>(sql).bind(organizer_id).fetch_all(pool).await?
+            sqlx::query_as::<_, EventRow>(sql)
+                .bind(organizer_id)
+                .fetch_all(pool)
+                .await?
         }))
     }
 
@@ -236,10 +245,11 @@ impl Db {
     ) -> Result<EventRow, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let status: Option<(String,)> = sqlx::query_as("SELECT status FROM events WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let status: Option<(String,)> =
+                sqlx::query_as("SELECT status FROM events WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             match status.as_ref().map(|s| s.0.as_str()) {
                 None => return Err(StoreError::NotFound),
                 Some("cancelled") => {
@@ -286,17 +296,20 @@ impl Db {
     ) -> Result<EventRow, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let status: Option<(String,)> = sqlx::query_as("SELECT status FROM events WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let status: Option<(String,)> =
+                sqlx::query_as("SELECT status FROM events WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             let Some((status,)) = status else {
                 return Err(StoreError::NotFound);
             };
             let target = match (transition, status.as_str()) {
                 (Transition::Publish, "published") | (Transition::Cancel, "cancelled") => None,
                 (Transition::Publish, "cancelled") => {
-                    return Err(StoreError::Conflict("a cancelled event cannot be published"));
+                    return Err(StoreError::Conflict(
+                        "a cancelled event cannot be published",
+                    ));
                 }
                 (Transition::Publish, _) => Some("published"),
                 (Transition::Cancel, _) => Some("cancelled"),
@@ -340,10 +353,11 @@ impl Db {
     ) -> Result<TicketTypeRow, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let status: Option<(String,)> = sqlx::query_as("SELECT status FROM events WHERE id = $1")
-                .bind(event_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let status: Option<(String,)> =
+                sqlx::query_as("SELECT status FROM events WHERE id = $1")
+                    .bind(event_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             let Some((status,)) = status else {
                 return Err(StoreError::NotFound);
             };
@@ -424,15 +438,22 @@ impl Db {
 
     /// One ticket type.
     pub async fn ticket_type(&self, id: &str) -> Result<Option<TicketTypeRow>, StoreError> {
-        let sql =
-            sqlx::AssertSqlSafe(format!("SELECT {TICKET_COLUMNS} FROM ticket_types WHERE id = $1"));
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {TICKET_COLUMNS} FROM ticket_types WHERE id = $1"
+        ));
         Ok(with_pool!(self, |pool| {
-            sqlx::query_as::<_, TicketTypeRow>(sql).bind(id).fetch_optional(pool).await?
+            sqlx::query_as::<_, TicketTypeRow>(sql)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
         }))
     }
 
     /// The ticket types of several events, in display order.
-    pub async fn ticket_types_of(&self, event_ids: &[String]) -> Result<Vec<TicketTypeRow>, StoreError> {
+    pub async fn ticket_types_of(
+        &self,
+        event_ids: &[String],
+    ) -> Result<Vec<TicketTypeRow>, StoreError> {
         if event_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -453,5 +474,8 @@ impl Db {
 
 /// `$first, $first+1, …` for `count` parameters.
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -19,7 +19,11 @@ pub struct Change {
 
 impl Db {
     /// Up to `limit` changed events after `cursor`, in sequence order.
-    pub async fn catalog_changes(&self, cursor: i64, limit: i64) -> Result<Vec<Change>, StoreError> {
+    pub async fn catalog_changes(
+        &self,
+        cursor: i64,
+        limit: i64,
+    ) -> Result<Vec<Change>, StoreError> {
         let rows: Vec<(String, i64)> = with_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT event_id, MAX(seq) AS latest FROM catalog_changes WHERE seq > $1 \
@@ -30,7 +34,10 @@ impl Db {
             .fetch_all(pool)
             .await?
         });
-        Ok(rows.into_iter().map(|(event_id, seq)| Change { seq, event_id }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(event_id, seq)| Change { seq, event_id })
+            .collect())
     }
 
     /// The newest sequence number handed out.

@@ -47,7 +47,11 @@ impl Db {
     /// full and stable whatever the share of the box outside the circle.
     pub async fn search_events(&self, q: &SearchQuery) -> Result<SearchPage, StoreError> {
         let want = q.limit + 1;
-        let batch = if q.near.is_some() { (want * 4).max(64) } else { want };
+        let batch = if q.near.is_some() {
+            (want * 4).max(64)
+        } else {
+            want
+        };
         let mut found: Vec<(EventRow, Option<f64>)> = Vec::with_capacity(want);
         let mut after = q.after.clone();
         loop {
@@ -78,7 +82,10 @@ impl Db {
         }
         let has_next = found.len() > q.limit;
         found.truncate(q.limit);
-        Ok(SearchPage { events: found, has_next })
+        Ok(SearchPage {
+            events: found,
+            has_next,
+        })
     }
 
     async fn search_batch(
@@ -116,7 +123,11 @@ impl Db {
             // Tokens are alphanumeric runs (guichet_domain::text::tokens): no query syntax.
             match self {
                 Db::Sqlite(_) => {
-                    let expr = q.tokens.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>();
+                    let expr = q
+                        .tokens
+                        .iter()
+                        .map(|t| format!("\"{t}\"*"))
+                        .collect::<Vec<_>>();
                     push(
                         &mut sql,
                         " AND e.id IN (SELECT event_id FROM events_fts WHERE events_fts MATCH $?)",
@@ -124,7 +135,11 @@ impl Db {
                     );
                 }
                 Db::Postgres(_) => {
-                    let expr = q.tokens.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>();
+                    let expr = q
+                        .tokens
+                        .iter()
+                        .map(|t| format!("{t}:*"))
+                        .collect::<Vec<_>>();
                     push(
                         &mut sql,
                         " AND to_tsvector('simple', e.search_text) @@ to_tsquery('simple', $?)",
@@ -143,7 +158,10 @@ impl Db {
             ));
         }
         args.push(Arg::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
-        sql.push_str(&format!(" ORDER BY e.starts_at, e.id LIMIT ${}", args.len()));
+        sql.push_str(&format!(
+            " ORDER BY e.starts_at, e.id LIMIT ${}",
+            args.len()
+        ));
         let sql = sqlx::AssertSqlSafe(sql);
         Ok(with_pool!(self, |pool| {
             let mut query = sqlx::query_as::<_, EventRow>(sql);

@@ -45,17 +45,28 @@ fn normalise_email(email: &str) -> ApiResult<String> {
     let valid = email.len() <= 254
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
-                && !domain.ends_with('.') && !domain.contains('@')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
         });
-    if valid { Ok(email) } else { Err(ApiError::invalid("email", "not a valid e-mail address")) }
+    if valid {
+        Ok(email)
+    } else {
+        Err(ApiError::invalid("email", "not a valid e-mail address"))
+    }
 }
 
 fn check_password(password: &str) -> ApiResult<()> {
     if password.chars().count() < password::MIN_LEN || password.len() > password::MAX_BYTES {
         return Err(ApiError::invalid(
             "password",
-            format!("use {} to {} characters", password::MIN_LEN, password::MAX_BYTES),
+            format!(
+                "use {} to {} characters",
+                password::MIN_LEN,
+                password::MAX_BYTES
+            ),
         ));
     }
     Ok(())
@@ -65,7 +76,10 @@ fn rate_limit(state: &AppState, key: String) -> ApiResult<()> {
     if state.auth_limiter.allow(&key) {
         Ok(())
     } else {
-        Err(ApiError::new(Code::RateLimited, "too many attempts; wait a minute and try again"))
+        Err(ApiError::new(
+            Code::RateLimited,
+            "too many attempts; wait a minute and try again",
+        ))
     }
 }
 
@@ -75,14 +89,23 @@ async fn start_session(state: &AppState, user: UserRow) -> ApiResult<AuthPayload
     let family = uuid::Uuid::new_v4().to_string();
     state
         .db
-        .insert_refresh_token(&hash_refresh_token(&refresh), &family, &user.id, now, now + state.tokens.refresh_ttl)
+        .insert_refresh_token(
+            &hash_refresh_token(&refresh),
+            &family,
+            &user.id,
+            now,
+            now + state.tokens.refresh_ttl,
+        )
         .await?;
     payload(state, user, refresh, now)
 }
 
 fn payload(state: &AppState, user: UserRow, refresh: String, now: i64) -> ApiResult<AuthPayload> {
     let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal(&"unknown role stored"))?;
-    let principal = Principal { user_id: user.id.clone(), role };
+    let principal = Principal {
+        user_id: user.id.clone(),
+        role,
+    };
     let access = state
         .tokens
         .issue_access(&principal, now)
@@ -104,14 +127,23 @@ impl AccountQuery {
             return Ok(None);
         }
         let principal = req.principal()?;
-        Ok(state.db.user(&principal.user_id).await.map_err(ApiError::from)?.map(User::from))
+        Ok(state
+            .db
+            .user(&principal.user_id)
+            .await
+            .map_err(ApiError::from)?
+            .map(User::from))
     }
 }
 
 #[Object]
 impl AccountMutation {
     /// Creates an account and signs it in.
-    async fn sign_up(&self, ctx: &Context<'_>, input: SignUpInput) -> async_graphql::Result<AuthPayload> {
+    async fn sign_up(
+        &self,
+        ctx: &Context<'_>,
+        input: SignUpInput,
+    ) -> async_graphql::Result<AuthPayload> {
         let (state, req) = (ctx.data::<AppState>()?, ctx.data::<RequestContext>()?);
         rate_limit(state, format!("signup:{}", req.client))?;
         let email = normalise_email(&input.email)?;
@@ -124,7 +156,9 @@ impl AccountMutation {
             SignUpRole::Attendee => Role::Attendee,
             SignUpRole::Organizer => Role::Organizer,
         };
-        let hash = password::hash(input.password).await.map_err(|e| ApiError::internal(&e))?;
+        let hash = password::hash(input.password)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
         let user = UserRow {
             id: uuid::Uuid::now_v7().to_string(),
             email,
@@ -139,7 +173,12 @@ impl AccountMutation {
 
     /// Exchanges e-mail and password for a session. Unknown e-mail and wrong password give
     /// the same answer in the same time.
-    async fn log_in(&self, ctx: &Context<'_>, email: String, password: String) -> async_graphql::Result<AuthPayload> {
+    async fn log_in(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        password: String,
+    ) -> async_graphql::Result<AuthPayload> {
         let (state, req) = (ctx.data::<AppState>()?, ctx.data::<RequestContext>()?);
         rate_limit(state, format!("login:{}", req.client))?;
         if email.len() > 254 || password.len() > password::MAX_BYTES {
@@ -147,7 +186,11 @@ impl AccountMutation {
         }
         let email = email.trim().to_lowercase();
         rate_limit(state, format!("login-account:{email}"))?;
-        let user = state.db.user_by_email(&email).await.map_err(ApiError::from)?;
+        let user = state
+            .db
+            .user_by_email(&email)
+            .await
+            .map_err(ApiError::from)?;
         let ok = password::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await;
         match user {
             Some(user) if ok => Ok(start_session(state, user).await?),
@@ -157,7 +200,11 @@ impl AccountMutation {
 
     /// Exchanges a refresh token for a new session; the presented token stops working. A token
     /// presented a second time revokes every token of its session.
-    async fn refresh_session(&self, ctx: &Context<'_>, refresh_token: String) -> async_graphql::Result<AuthPayload> {
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: String,
+    ) -> async_graphql::Result<AuthPayload> {
         let state = ctx.data::<AppState>()?;
         if refresh_token.len() > 128 {
             return Err(ApiError::invalid("refreshToken", "malformed refresh token").into());
@@ -166,27 +213,48 @@ impl AccountMutation {
         let successor = new_refresh_token();
         let rotation = state
             .db
-            .rotate_refresh_token(&hash_refresh_token(&refresh_token), &hash_refresh_token(&successor), now, now + state.tokens.refresh_ttl)
+            .rotate_refresh_token(
+                &hash_refresh_token(&refresh_token),
+                &hash_refresh_token(&successor),
+                now,
+                now + state.tokens.refresh_ttl,
+            )
             .await
             .map_err(ApiError::from)?;
         match rotation {
             Rotation::Rotated(user) => Ok(payload(state, user, successor, now)?),
             Rotation::Reused => {
                 tracing::warn!("refresh token reuse detected; session family revoked");
-                Err(ApiError::new(Code::Unauthenticated, "this session was ended; sign in again").into())
+                Err(ApiError::new(
+                    Code::Unauthenticated,
+                    "this session was ended; sign in again",
+                )
+                .into())
             }
-            Rotation::Invalid => Err(ApiError::new(Code::Unauthenticated, "the refresh token is invalid or expired").into()),
+            Rotation::Invalid => Err(ApiError::new(
+                Code::Unauthenticated,
+                "the refresh token is invalid or expired",
+            )
+            .into()),
         }
     }
 
     /// Ends the session the refresh token belongs to. Access tokens already issued expire on
     /// their own within minutes.
-    async fn log_out(&self, ctx: &Context<'_>, refresh_token: String) -> async_graphql::Result<bool> {
+    async fn log_out(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: String,
+    ) -> async_graphql::Result<bool> {
         let state = ctx.data::<AppState>()?;
         if refresh_token.len() > 128 {
             return Err(ApiError::invalid("refreshToken", "malformed refresh token").into());
         }
-        Ok(state.db.revoke_refresh_family(&hash_refresh_token(&refresh_token), now()).await.map_err(ApiError::from)?)
+        Ok(state
+            .db
+            .revoke_refresh_family(&hash_refresh_token(&refresh_token), now())
+            .await
+            .map_err(ApiError::from)?)
     }
 }
 
@@ -196,8 +264,20 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(normalise_email(" Ana@Example.ORG "), Ok("ana@example.org".to_owned()));
-        for bad in ["", "ana", "ana@", "@x.org", "a b@x.org", "ana@x", "ana@.org", "a@b@c.org"] {
+        assert_eq!(
+            normalise_email(" Ana@Example.ORG "),
+            Ok("ana@example.org".to_owned())
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@x.org",
+            "a b@x.org",
+            "ana@x",
+            "ana@.org",
+            "a@b@c.org",
+        ] {
             assert!(normalise_email(bad).is_err(), "{bad}");
         }
         assert!(normalise_email(&format!("{}@x.org", "a".repeat(250))).is_err());

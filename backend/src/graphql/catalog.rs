@@ -100,7 +100,10 @@ pub struct CatalogMutation;
 
 fn page_size(first: i32, max: i32) -> ApiResult<usize> {
     if !(1..=max).contains(&first) {
-        return Err(ApiError::invalid("first", format!("must be between 1 and {max}")));
+        return Err(ApiError::invalid(
+            "first",
+            format!("must be between 1 and {max}"),
+        ));
     }
     Ok(usize::try_from(first).unwrap_or(1))
 }
@@ -140,12 +143,17 @@ async fn with_tickets(
 }
 
 fn may_edit(principal: &Principal, event: &EventRow) -> bool {
-    principal.role == Role::Admin || (principal.role == Role::Organizer && event.organizer_id == principal.user_id)
+    principal.role == Role::Admin
+        || (principal.role == Role::Organizer && event.organizer_id == principal.user_id)
 }
 
 /// Loads an event the caller may edit, or says why not.
 async fn owned_event(state: &AppState, principal: &Principal, id: &str) -> ApiResult<EventRow> {
-    let event = state.db.event(id).await?.ok_or_else(|| ApiError::not_found("event"))?;
+    let event = state
+        .db
+        .event(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("event"))?;
     if !may_edit(principal, &event) {
         return Err(ApiError::forbidden());
     }
@@ -153,7 +161,9 @@ async fn owned_event(state: &AppState, principal: &Principal, id: &str) -> ApiRe
 }
 
 fn organizer(ctx: &Context<'_>) -> ApiResult<Principal> {
-    let req = ctx.data::<RequestContext>().map_err(|e| ApiError::internal(&e.message))?;
+    let req = ctx
+        .data::<RequestContext>()
+        .map_err(|e| ApiError::internal(&e.message))?;
     let principal = req.principal()?;
     if principal.role == Role::Attendee {
         return Err(ApiError::forbidden());
@@ -162,7 +172,8 @@ fn organizer(ctx: &Context<'_>) -> ApiResult<Principal> {
 }
 
 fn state<'a>(ctx: &Context<'a>) -> ApiResult<&'a AppState> {
-    ctx.data::<AppState>().map_err(|e| ApiError::internal(&e.message))
+    ctx.data::<AppState>()
+        .map_err(|e| ApiError::internal(&e.message))
 }
 
 #[Object]
@@ -180,7 +191,9 @@ impl CatalogQuery {
         let limit = page_size(first, MAX_PAGE)?;
         let text = filter.text.unwrap_or_default();
         if text.chars().count() > MAX_SEARCH_TEXT {
-            return Err(ApiError::invalid("text", format!("at most {MAX_SEARCH_TEXT} characters")).into());
+            return Err(
+                ApiError::invalid("text", format!("at most {MAX_SEARCH_TEXT} characters")).into(),
+            );
         }
         let near = match filter.near {
             None => None,
@@ -199,10 +212,20 @@ impl CatalogQuery {
             after: after.as_deref().map(decode_cursor).transpose()?,
             limit,
         };
-        let page = state.db.search_events(&query).await.map_err(ApiError::from)?;
+        let page = state
+            .db
+            .search_events(&query)
+            .await
+            .map_err(ApiError::from)?;
         let end_cursor = page.events.last().map(|(row, _)| encode_cursor(row));
         let nodes = with_tickets(state, page.events).await?;
-        Ok(EventConnection { nodes, page_info: PageInfo { end_cursor, has_next_page: page.has_next } })
+        Ok(EventConnection {
+            nodes,
+            page_info: PageInfo {
+                end_cursor,
+                has_next_page: page.has_next,
+            },
+        })
     }
 
     /// One event: published and cancelled events for everyone, drafts for their organizer.
@@ -240,13 +263,20 @@ impl CatalogQuery {
                 .ok_or_else(|| ApiError::invalid("after", "malformed cursor"))?,
         };
         let limit_i64 = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut changes = state.db.catalog_changes(cursor, limit_i64 + 1).await.map_err(ApiError::from)?;
+        let mut changes = state
+            .db
+            .catalog_changes(cursor, limit_i64 + 1)
+            .await
+            .map_err(ApiError::from)?;
         let has_more = changes.len() > limit;
         changes.truncate(limit);
         let ids: Vec<String> = changes.iter().map(|c| c.event_id.clone()).collect();
         let rows = state.db.events_by_ids(&ids).await.map_err(ApiError::from)?;
-        let public: Vec<(EventRow, Option<f64>)> =
-            rows.into_iter().filter(EventRow::is_public).map(|r| (r, None)).collect();
+        let public: Vec<(EventRow, Option<f64>)> = rows
+            .into_iter()
+            .filter(EventRow::is_public)
+            .map(|r| (r, None))
+            .collect();
         let mut events = with_tickets(state, public).await?;
         let next = changes.last().map_or(cursor, |c| c.seq);
         let changes = changes
@@ -256,16 +286,28 @@ impl CatalogQuery {
                     .iter()
                     .position(|e| e.id.as_str() == c.event_id)
                     .map(|i| events.swap_remove(i));
-                CatalogChange { cursor: c.seq.to_string(), event_id: ID(c.event_id), event }
+                CatalogChange {
+                    cursor: c.seq.to_string(),
+                    event_id: ID(c.event_id),
+                    event,
+                }
             })
             .collect();
-        Ok(CatalogChangePage { changes, cursor: next.to_string(), has_more })
+        Ok(CatalogChangePage {
+            changes,
+            cursor: next.to_string(),
+            has_more,
+        })
     }
 
     /// The caller's own events, drafts included (organizers; admins see their own too).
     async fn my_events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Event>> {
         let (state, principal) = (state(ctx)?, organizer(ctx)?);
-        let rows = state.db.events_of_organizer(&principal.user_id).await.map_err(ApiError::from)?;
+        let rows = state
+            .db
+            .events_of_organizer(&principal.user_id)
+            .await
+            .map_err(ApiError::from)?;
         Ok(with_tickets(state, rows.into_iter().map(|r| (r, None)).collect()).await?)
     }
 }
@@ -273,23 +315,40 @@ impl CatalogQuery {
 #[Object]
 impl CatalogMutation {
     /// Creates a draft event owned by the caller (organizers only).
-    async fn create_event(&self, ctx: &Context<'_>, input: EventInput) -> async_graphql::Result<Event> {
+    async fn create_event(
+        &self,
+        ctx: &Context<'_>,
+        input: EventInput,
+    ) -> async_graphql::Result<Event> {
         let (state, principal) = (state(ctx)?, organizer(ctx)?);
         let details = EventDetails::from(input);
         details.validate().map_err(ApiError::from)?;
         let id = uuid::Uuid::now_v7().to_string();
-        let row = state.db.create_event(&id, &principal.user_id, &details, now()).await.map_err(ApiError::from)?;
+        let row = state
+            .db
+            .create_event(&id, &principal.user_id, &details, now())
+            .await
+            .map_err(ApiError::from)?;
         Ok(Event::new(row, Vec::new(), None))
     }
 
     /// Changes an event's details (its organizer only). Published events' changes reach the
     /// catalog feed.
-    async fn update_event(&self, ctx: &Context<'_>, id: ID, patch: EventPatch) -> async_graphql::Result<Event> {
+    async fn update_event(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        patch: EventPatch,
+    ) -> async_graphql::Result<Event> {
         let (state, principal) = (state(ctx)?, organizer(ctx)?);
         let event = owned_event(state, &principal, &id).await?;
         let details = patch.apply(event.details());
         details.validate().map_err(ApiError::from)?;
-        let row = state.db.update_event(&id, &details, now()).await.map_err(ApiError::from)?;
+        let row = state
+            .db
+            .update_event(&id, &details, now())
+            .await
+            .map_err(ApiError::from)?;
         Ok(with_tickets(state, vec![(row, None)]).await?.remove(0))
     }
 
@@ -304,31 +363,63 @@ impl CatalogMutation {
     }
 
     /// Adds a ticket type to an event (its organizer only).
-    async fn add_ticket_type(&self, ctx: &Context<'_>, event_id: ID, input: TicketTypeInput) -> async_graphql::Result<TicketType> {
+    async fn add_ticket_type(
+        &self,
+        ctx: &Context<'_>,
+        event_id: ID,
+        input: TicketTypeInput,
+    ) -> async_graphql::Result<TicketType> {
         let (state, principal) = (state(ctx)?, organizer(ctx)?);
         owned_event(state, &principal, &event_id).await?;
         let details = TicketTypeDetails::from(input);
         details.validate().map_err(ApiError::from)?;
         let id = uuid::Uuid::now_v7().to_string();
-        let row = state.db.add_ticket_type(&id, &event_id, &details, now()).await.map_err(ApiError::from)?;
+        let row = state
+            .db
+            .add_ticket_type(&id, &event_id, &details, now())
+            .await
+            .map_err(ApiError::from)?;
         Ok(row.into())
     }
 
     /// Replaces a ticket type's details (its event's organizer only).
-    async fn update_ticket_type(&self, ctx: &Context<'_>, id: ID, input: TicketTypeInput) -> async_graphql::Result<TicketType> {
+    async fn update_ticket_type(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: TicketTypeInput,
+    ) -> async_graphql::Result<TicketType> {
         let (state, principal) = (state(ctx)?, organizer(ctx)?);
-        let current = state.db.ticket_type(&id).await.map_err(ApiError::from)?.ok_or_else(|| ApiError::not_found("ticket type"))?;
+        let current = state
+            .db
+            .ticket_type(&id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::not_found("ticket type"))?;
         owned_event(state, &principal, &current.event_id).await?;
         let details = TicketTypeDetails::from(input);
         details.validate().map_err(ApiError::from)?;
-        Ok(state.db.update_ticket_type(&id, &details, now()).await.map_err(ApiError::from)?.into())
+        Ok(state
+            .db
+            .update_ticket_type(&id, &details, now())
+            .await
+            .map_err(ApiError::from)?
+            .into())
     }
 }
 
-async fn transition(ctx: &Context<'_>, id: ID, transition: Transition) -> async_graphql::Result<Event> {
+async fn transition(
+    ctx: &Context<'_>,
+    id: ID,
+    transition: Transition,
+) -> async_graphql::Result<Event> {
     let (state, principal) = (state(ctx)?, organizer(ctx)?);
     owned_event(state, &principal, &id).await?;
-    let row = state.db.transition_event(&id, transition, now()).await.map_err(ApiError::from)?;
+    let row = state
+        .db
+        .transition_event(&id, transition, now())
+        .await
+        .map_err(ApiError::from)?;
     Ok(with_tickets(state, vec![(row, None)]).await?.remove(0))
 }
 
@@ -339,7 +430,10 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
         let row_cursor = URL_SAFE_NO_PAD.encode("1800000000:0190-abc");
-        assert_eq!(decode_cursor(&row_cursor), Ok((1_800_000_000, "0190-abc".to_owned())));
+        assert_eq!(
+            decode_cursor(&row_cursor),
+            Ok((1_800_000_000, "0190-abc".to_owned()))
+        );
         assert!(decode_cursor("%%%").is_err());
         assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("nocolon")).is_err());
         assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("x:1")).is_err());

@@ -88,14 +88,23 @@ fn error_response(status: StatusCode, code: Code, message: &str) -> Response {
     let body = serde_json::json!({
         "errors": [{ "message": message, "extensions": { "code": code.as_str() } }]
     });
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Caller::Anonymous;
     };
-    let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
     match token.and_then(|t| state.tokens.verify_access(t)) {
         Some(principal) => Caller::User(principal),
         None => Caller::InvalidToken,
@@ -104,19 +113,28 @@ fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
 
 fn client_address(state: &AppState, req: &Request) -> String {
     if state.config.trust_forwarded_for {
-        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
         if let Some(first) = forwarded.and_then(|v| v.split(',').next()) {
             return first.trim().to_owned();
         }
     }
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "local".to_owned(), |ConnectInfo(addr)| addr.ip().to_string())
+        .map_or_else(
+            || "local".to_owned(),
+            |ConnectInfo(addr)| addr.ip().to_string(),
+        )
 }
 
 /// `POST /graphql`.
 pub async fn post(State(state): State<AppState>, req: Request) -> Response {
-    let context = RequestContext { caller: caller(&state, req.headers()), client: client_address(&state, &req) };
+    let context = RequestContext {
+        caller: caller(&state, req.headers()),
+        client: client_address(&state, &req),
+    };
     let limit = state.config.max_body_bytes;
     let bytes = match axum::body::to_bytes(req.into_body(), limit).await {
         Ok(bytes) => bytes,
@@ -144,9 +162,15 @@ pub async fn post(State(state): State<AppState>, req: Request) -> Response {
     for error in &mut response.errors {
         // Resolver errors carry their code; what reaches here without one was refused before
         // execution (syntax, validation, depth, complexity, variable coercion).
-        let coded = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+        let coded = error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
         if !coded {
-            error.extensions.get_or_insert_with(Default::default).set("code", "INVALID_INPUT");
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "INVALID_INPUT");
         }
         let code = error
             .extensions
@@ -167,7 +191,9 @@ pub async fn post(State(state): State<AppState>, req: Request) -> Response {
 
 /// `GET /graphql`: GraphiQL.
 pub async fn graphiql() -> impl IntoResponse {
-    Html(async_graphql::http::GraphiQLSource::build().endpoint("/graphql").finish())
+    Html(
+        async_graphql::http::GraphiQLSource::build()
+            .endpoint("/graphql")
+            .finish(),
+    )
 }
-
-

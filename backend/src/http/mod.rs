@@ -43,6 +43,11 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     let method = req.method().to_string();
     let started = Instant::now();
     let response = next.run(req).await;
-    state.metrics.request(&route, &method, response.status().as_u16(), started.elapsed());
+    state.metrics.request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
     response
 }

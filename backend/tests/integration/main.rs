@@ -1,1 +1,12 @@
+//! The server's integration suite: the real router, in-process, over real databases.
+//! Every scenario runs on SQLite and on PostgreSQL (see `support::on_both!`).
 
+mod support;
+
+mod accounts;
+mod catalog;
+mod feed;
+mod hostile;
+mod migrations;
+mod ops;
+mod search;

@@ -125,12 +125,20 @@ pub struct TicketTypeDetails {
     pub max_per_order: i64,
 }
 
-fn check_text(field: &'static str, value: &str, min: usize, max: usize) -> Result<(), CatalogError> {
+fn check_text(
+    field: &'static str,
+    value: &str,
+    min: usize,
+    max: usize,
+) -> Result<(), CatalogError> {
     let len = value.trim().chars().count();
     if len < min || value.chars().count() > max {
         return Err(CatalogError::Length { field, max });
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
         return Err(CatalogError::ControlCharacters { field });
     }
     Ok(())
@@ -187,13 +195,21 @@ impl TicketTypeDetails {
         check_text("name", &self.name, 1, MAX_TICKET_NAME)?;
         Money::price(self.price_minor, &self.currency)?;
         if !(1..=MAX_CAPACITY).contains(&self.capacity) {
-            return Err(CatalogError::Count { field: "capacity", max: MAX_CAPACITY });
+            return Err(CatalogError::Count {
+                field: "capacity",
+                max: MAX_CAPACITY,
+            });
         }
         if !(1..=MAX_PER_ORDER).contains(&self.max_per_order) {
-            return Err(CatalogError::Count { field: "maxPerOrder", max: MAX_PER_ORDER });
+            return Err(CatalogError::Count {
+                field: "maxPerOrder",
+                max: MAX_PER_ORDER,
+            });
         }
         if self.sale_ends_at <= self.sale_starts_at {
-            return Err(CatalogError::Window { field: "saleEndsAt" });
+            return Err(CatalogError::Window {
+                field: "saleEndsAt",
+            });
         }
         Ok(())
     }
@@ -202,6 +218,8 @@ impl TicketTypeDetails {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Case<T> = (Box<dyn Fn(&mut T)>, &'static str);
 
     fn event() -> EventDetails {
         EventDetails {
@@ -238,18 +256,27 @@ mod tests {
 
     #[test]
     fn each_event_rule_names_its_field() {
-        let cases: Vec<(Box<dyn Fn(&mut EventDetails)>, &str)> = vec![
+        let cases: Vec<Case<EventDetails>> = vec![
             (Box::new(|e| e.title = "   ".into()), "title"),
             (Box::new(|e| e.title = "x".repeat(MAX_TITLE + 1)), "title"),
             (Box::new(|e| e.title = "a\u{0}b".into()), "title"),
-            (Box::new(|e| e.description = "d".repeat(MAX_DESCRIPTION + 1)), "description"),
+            (
+                Box::new(|e| e.description = "d".repeat(MAX_DESCRIPTION + 1)),
+                "description",
+            ),
             (Box::new(|e| e.latitude = Some(91.0)), "latitude"),
             (Box::new(|e| e.longitude = Some(-181.0)), "longitude"),
             (Box::new(|e| e.latitude = None), "latitude"),
             (Box::new(|e| e.ends_at = e.starts_at), "endsAt"),
             (Box::new(|e| e.ends_at = e.starts_at - 1), "endsAt"),
-            (Box::new(|e| e.ends_at = e.starts_at + MAX_EVENT_DURATION + 1), "endsAt"),
-            (Box::new(|e| e.time_zone = "Mars/Olympus".into()), "timeZone"),
+            (
+                Box::new(|e| e.ends_at = e.starts_at + MAX_EVENT_DURATION + 1),
+                "endsAt",
+            ),
+            (
+                Box::new(|e| e.time_zone = "Mars/Olympus".into()),
+                "timeZone",
+            ),
         ];
         for (mutate, field) in cases {
             let mut e = event();
@@ -260,13 +287,19 @@ mod tests {
 
     #[test]
     fn each_ticket_rule_names_its_field() {
-        let cases: Vec<(Box<dyn Fn(&mut TicketTypeDetails)>, &str)> = vec![
+        let cases: Vec<Case<TicketTypeDetails>> = vec![
             (Box::new(|t| t.name = String::new()), "name"),
             (Box::new(|t| t.price_minor = -1), "priceMinor"),
             (Box::new(|t| t.currency = "ABC".into()), "currency"),
             (Box::new(|t| t.capacity = 0), "capacity"),
-            (Box::new(|t| t.max_per_order = MAX_PER_ORDER + 1), "maxPerOrder"),
-            (Box::new(|t| t.sale_ends_at = t.sale_starts_at), "saleEndsAt"),
+            (
+                Box::new(|t| t.max_per_order = MAX_PER_ORDER + 1),
+                "maxPerOrder",
+            ),
+            (
+                Box::new(|t| t.sale_ends_at = t.sale_starts_at),
+                "saleEndsAt",
+            ),
         ];
         for (mutate, field) in cases {
             let mut t = ticket();
@@ -289,6 +322,10 @@ mod tests {
 
     #[test]
     fn index_text_is_folded() {
-        assert!(event().index_text().starts_with("nuit electro la sucriere lyon"));
+        assert!(
+            event()
+                .index_text()
+                .starts_with("nuit electro la sucriere lyon")
+        );
     }
 }

@@ -88,15 +88,30 @@ impl GeoPoint {
         }
         let ratio = (radius_km / EARTH_RADIUS_KM).sin() / self.lat.to_radians().cos();
         if ratio >= 1.0 {
-            return Ok(BoundingBox { min_lat, max_lat, min_lon: -180.0, max_lon: 180.0 });
+            return Ok(BoundingBox {
+                min_lat,
+                max_lat,
+                min_lon: -180.0,
+                max_lon: 180.0,
+            });
         }
         let dlon = ratio.asin().to_degrees() * 1.001;
         let (min_lon, max_lon) = (self.lon - dlon, self.lon + dlon);
         if min_lon < -180.0 || max_lon > 180.0 {
             // Wraps the antimeridian: fall back to every longitude; the exact check filters.
-            return Ok(BoundingBox { min_lat, max_lat, min_lon: -180.0, max_lon: 180.0 });
+            return Ok(BoundingBox {
+                min_lat,
+                max_lat,
+                min_lon: -180.0,
+                max_lon: 180.0,
+            });
         }
-        Ok(BoundingBox { min_lat, max_lat, min_lon, max_lon })
+        Ok(BoundingBox {
+            min_lat,
+            max_lat,
+            min_lon,
+            max_lon,
+        })
     }
 }
 
@@ -155,9 +170,13 @@ mod tests {
 
     #[test]
     fn boxes_near_the_antimeridian_and_poles_cover_all_longitudes() {
-        let b = pt(0.0, 179.9).bounding_box(100.0).unwrap_or_else(|e| panic!("{e}"));
+        let b = pt(0.0, 179.9)
+            .bounding_box(100.0)
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(b.contains(&pt(0.0, -179.9)));
-        let b = pt(89.9, 0.0).bounding_box(100.0).unwrap_or_else(|e| panic!("{e}"));
+        let b = pt(89.9, 0.0)
+            .bounding_box(100.0)
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(b.contains(&pt(89.5, 180.0)));
     }
 }

@@ -7,7 +7,10 @@ use unicode_normalization::char::is_combining_mark;
 /// Folds text for matching: compatibility decomposition, combining marks removed, lower case.
 /// `"Fête à Zürich"` → `"fete a zurich"`.
 pub fn fold(text: &str) -> String {
-    text.nfkd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
+    text.nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Folded search tokens: runs of alphanumeric characters. Punctuation and operators never reach
@@ -22,7 +25,11 @@ pub fn tokens(text: &str) -> Vec<String> {
 
 /// The indexed form of a document: its folded tokens joined by single spaces.
 pub fn index_text(parts: &[&str]) -> String {
-    parts.iter().flat_map(|p| tokens(p)).collect::<Vec<_>>().join(" ")
+    parts
+        .iter()
+        .flat_map(|p| tokens(p))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -38,7 +45,10 @@ mod tests {
 
     #[test]
     fn tokens_drop_operators_and_quotes() {
-        assert_eq!(tokens("\"jazz\"* OR 1=1; --drop"), vec!["jazz", "or", "1", "1", "drop"]);
+        assert_eq!(
+            tokens("\"jazz\"* OR 1=1; --drop"),
+            vec!["jazz", "or", "1", "1", "drop"]
+        );
         assert!(tokens("  ** ").is_empty());
     }
 

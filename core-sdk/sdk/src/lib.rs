@@ -1,0 +1,1 @@
+//! Guichet SDK (filled in by its own issue).
