@@ -57,6 +57,10 @@ pub struct Config {
     pub auth_rate_per_minute: u32,
     /// `GUICHET_AUTH_RATE_BURST` (default 10).
     pub auth_rate_burst: u32,
+    /// `GUICHET_HOLD_TTL_SECS`: how long a hold reserves stock (default 600).
+    pub hold_ttl_secs: i64,
+    /// `GUICHET_HOLD_RATE_PER_MINUTE` per buyer (default 120, burst 30).
+    pub hold_rate_per_minute: u32,
     /// `GUICHET_TRUST_FORWARDED_FOR`: take the client address from `X-Forwarded-For`
     /// (only behind a proxy that sets it; default off).
     pub trust_forwarded_for: bool,
@@ -77,6 +81,8 @@ impl Default for Config {
             max_body_bytes: 64 * 1024,
             auth_rate_per_minute: 10,
             auth_rate_burst: 10,
+            hold_ttl_secs: 600,
+            hold_rate_per_minute: 120,
             trust_forwarded_for: false,
         }
     }
@@ -148,6 +154,8 @@ impl Config {
             max_body_bytes: parsed("GUICHET_MAX_BODY_BYTES", d.max_body_bytes)?,
             auth_rate_per_minute: parsed("GUICHET_AUTH_RATE_PER_MINUTE", d.auth_rate_per_minute)?,
             auth_rate_burst: parsed("GUICHET_AUTH_RATE_BURST", d.auth_rate_burst)?,
+            hold_ttl_secs: parsed("GUICHET_HOLD_TTL_SECS", d.hold_ttl_secs)?,
+            hold_rate_per_minute: parsed("GUICHET_HOLD_RATE_PER_MINUTE", d.hold_rate_per_minute)?,
             trust_forwarded_for: flag("GUICHET_TRUST_FORWARDED_FOR", false)?,
             database_url,
         })

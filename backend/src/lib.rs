@@ -47,6 +47,8 @@ pub struct Inner {
     pub metrics: Metrics,
     /// Log-in and sign-up limiter.
     pub auth_limiter: RateLimiter,
+    /// Per-buyer hold limiter.
+    pub hold_limiter: RateLimiter,
     /// The GraphQL schema (holds a clone of this state).
     schema: std::sync::OnceLock<GuichetSchema>,
 }
@@ -102,6 +104,10 @@ impl AppState {
     pub fn new(config: Config, db: Db, secret: &[u8]) -> Result<AppState, StartError> {
         let tokens = TokenKeys::new(secret, config.access_ttl, config.refresh_ttl);
         let auth_limiter = RateLimiter::new(config.auth_rate_per_minute, config.auth_rate_burst);
+        let hold_limiter = RateLimiter::new(
+            config.hold_rate_per_minute,
+            config.hold_rate_per_minute.div_ceil(4),
+        );
         let state = AppState {
             inner: Arc::new(Inner {
                 config,
@@ -109,6 +115,7 @@ impl AppState {
                 tokens,
                 metrics: Metrics::new()?,
                 auth_limiter,
+                hold_limiter,
                 schema: std::sync::OnceLock::new(),
             }),
         };

@@ -47,6 +47,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         let created = seed::demo(&state.db).await?;
         tracing::info!(created, "demo data ready");
     }
+    let sweeper = graphql::booking::spawn_sweeper(state.clone(), std::time::Duration::from_secs(5));
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
     println!("Guichet API: http://{addr}/graphql (GraphiQL in a browser)");
@@ -64,6 +65,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     )
     .with_graceful_shutdown(shutdown())
     .await?;
+    sweeper.abort();
     db.close().await;
     Ok(())
 }

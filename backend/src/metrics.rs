@@ -17,6 +17,7 @@ pub struct Metrics {
     latency: HistogramVec,
     http_errors: IntCounterVec,
     graphql_errors: IntCounterVec,
+    holds: IntCounterVec,
 }
 
 /// Why metrics could not be registered (a name clash: a programming error).
@@ -54,6 +55,14 @@ impl Metrics {
             Opts::new("graphql_errors_total", "GraphQL errors by code"),
             &["code"],
         )?;
+        let holds = IntCounterVec::new(
+            Opts::new(
+                "holds_total",
+                "Hold attempts by outcome (held, sold_out, expired)",
+            ),
+            &["outcome"],
+        )?;
+        registry.register(Box::new(holds.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(http_errors.clone()))?;
@@ -64,6 +73,7 @@ impl Metrics {
             latency,
             http_errors,
             graphql_errors,
+            holds,
         })
     }
 
@@ -91,6 +101,18 @@ impl Metrics {
     /// Records a GraphQL error by its wire code.
     pub fn graphql_error_code(&self, code: &str) {
         self.graphql_errors.with_label_values(&[code]).inc();
+    }
+
+    /// Records a hold attempt's outcome (`held`, `sold_out`: an oversell refused).
+    pub fn hold(&self, outcome: &str) {
+        self.holds.with_label_values(&[outcome]).inc();
+    }
+
+    /// Records holds returned to stock by the sweeper.
+    pub fn holds_expired(&self, n: usize) {
+        self.holds
+            .with_label_values(&["expired"])
+            .inc_by(u64::try_from(n).unwrap_or(0));
     }
 
     /// The text exposition format.

@@ -2,6 +2,7 @@
 //! same transaction (see [`super::feed`]).
 
 use guichet_domain::catalog::{EventDetails, TicketTypeDetails};
+use guichet_domain::inventory;
 
 use super::{BeginWrite, Db, StoreError};
 use crate::with_pool;
@@ -64,6 +65,8 @@ pub struct TicketTypeRow {
     pub sale_ends_at: i64,
     /// Per-order limit.
     pub max_per_order: i64,
+    /// Not sold and not held right now.
+    pub available: i64,
 }
 
 /// The lifecycle transitions an organizer can ask for.
@@ -78,7 +81,8 @@ pub enum Transition {
 pub(crate) const EVENT_COLUMNS: &str = "id, organizer_id, status, title, description, venue, \
      city, latitude, longitude, starts_at, ends_at, time_zone, online, created_at, updated_at";
 const TICKET_COLUMNS: &str = "id, event_id, position, name, price_minor, currency, capacity, \
-     sale_starts_at, sale_ends_at, max_per_order";
+     sale_starts_at, sale_ends_at, max_per_order, (SELECT CAST(COALESCE(SUM(b.available), 0) AS BIGINT) \
+     FROM inventory_buckets b WHERE b.ticket_type_id = ticket_types.id) AS available";
 
 impl EventRow {
     /// The organizer-editable part of the row.
@@ -382,6 +386,17 @@ impl Db {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            for (bucket, stock) in inventory::split(d.capacity).into_iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO inventory_buckets (ticket_type_id, bucket, available) \
+                     VALUES ($1, $2, $3)",
+                )
+                .bind(id)
+                .bind(i64::try_from(bucket).unwrap_or_default())
+                .bind(stock)
+                .execute(&mut *tx)
+                .await?;
+            }
             if status == "published" {
                 record_change!(tx, event_id, now);
             }
@@ -399,18 +414,53 @@ impl Db {
     ) -> Result<TicketTypeRow, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let row: Option<(String, String)> = sqlx::query_as(
-                "SELECT e.id, e.status FROM ticket_types t JOIN events e ON e.id = t.event_id \
-                 WHERE t.id = $1",
+            let row: Option<(String, String, i64)> = sqlx::query_as(
+                "SELECT e.id, e.status, t.capacity FROM ticket_types t \
+                 JOIN events e ON e.id = t.event_id WHERE t.id = $1",
             )
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((event_id, status)) = row else {
+            let Some((event_id, status, old_capacity)) = row else {
                 return Err(StoreError::NotFound);
             };
             if status == "cancelled" {
                 return Err(StoreError::Conflict("a cancelled event cannot be edited"));
+            }
+            // A capacity change moves the difference in or out of the unsold stock; it can
+            // never take back tickets already sold or held.
+            let mut delta = d.capacity - old_capacity;
+            let buckets: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT bucket, available FROM inventory_buckets WHERE ticket_type_id = $1 \
+                 ORDER BY bucket",
+            )
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (bucket, available) in buckets {
+                let change = if delta >= 0 {
+                    delta
+                } else {
+                    -available.min(-delta)
+                };
+                if change == 0 {
+                    break;
+                }
+                sqlx::query(
+                    "UPDATE inventory_buckets SET available = available + $3 \
+                     WHERE ticket_type_id = $1 AND bucket = $2",
+                )
+                .bind(id)
+                .bind(bucket)
+                .bind(change)
+                .execute(&mut *tx)
+                .await?;
+                delta -= change;
+            }
+            if delta != 0 {
+                return Err(StoreError::Conflict(
+                    "capacity cannot go below the tickets already sold or held",
+                ));
             }
             sqlx::query(
                 "UPDATE ticket_types SET name = $2, price_minor = $3, currency = $4, \

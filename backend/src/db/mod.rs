@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod feed;
+pub mod holds;
 mod search;
 
 pub use search::{SearchPage, SearchQuery};

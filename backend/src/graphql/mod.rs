@@ -3,6 +3,7 @@
 //! into a response whose errors all carry a code from the closed set.
 
 mod accounts;
+pub mod booking;
 mod catalog;
 mod types;
 
@@ -23,11 +24,19 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 
 /// Root query.
 #[derive(MergedObject, Default, Debug)]
-pub struct Query(accounts::AccountQuery, catalog::CatalogQuery);
+pub struct Query(
+    accounts::AccountQuery,
+    catalog::CatalogQuery,
+    booking::BookingQuery,
+);
 
 /// Root mutation.
 #[derive(MergedObject, Default, Debug)]
-pub struct Mutation(accounts::AccountMutation, catalog::CatalogMutation);
+pub struct Mutation(
+    accounts::AccountMutation,
+    catalog::CatalogMutation,
+    booking::BookingMutation,
+);
 
 /// The schema type.
 pub type GuichetSchema = Schema<Query, Mutation, EmptySubscription>;

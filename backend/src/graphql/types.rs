@@ -111,6 +111,8 @@ pub struct TicketType {
     pub sale_ends_at: DateTime<Utc>,
     /// Most tickets of this type in one order.
     pub max_per_order: i64,
+    /// Neither sold nor held right now.
+    pub available: i64,
 }
 
 impl From<TicketTypeRow> for TicketType {
@@ -125,6 +127,7 @@ impl From<TicketTypeRow> for TicketType {
             sale_starts_at: instant(row.sale_starts_at),
             sale_ends_at: instant(row.sale_ends_at),
             max_per_order: row.max_per_order,
+            available: row.available,
         }
     }
 }

@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod catalog;
 mod feed;
+mod holds;
 mod hostile;
 mod migrations;
 mod ops;

@@ -1,7 +1,9 @@
 //! Migrating an empty database gives the schema the code expects, on both engines; migrating
-//! again changes nothing.
+//! again changes nothing; and upgrading a database left at any older version (with data in
+//! it) gives exactly the schema of a fresh one.
 
 use guichet_server::db::Db;
+use sqlx::migrate::Migrator;
 
 use crate::support::{PgDatabase, TestApp};
 
@@ -62,6 +64,91 @@ async fn applied(db: &Db) -> Vec<(i64, bool)> {
     })
 }
 
+/// Every migration file of one engine, in order.
+fn migration_files(engine: &str) -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(engine);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A migrator holding only the first `k` migrations of an engine.
+async fn first_migrations(engine: &str, k: usize) -> (Migrator, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for file in migration_files(engine).into_iter().take(k) {
+        let name = file.file_name().unwrap_or_else(|| panic!("file name"));
+        std::fs::copy(&file, dir.path().join(name)).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let migrator = Migrator::new(dir.path())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    (migrator, dir)
+}
+
+/// Seeds a little data at whatever version the database is, through plain SQL every version
+/// since 0001 accepts.
+async fn seed_old_data(db: &Db) {
+    guichet_server::with_pool!(db, |pool| {
+        for sql in [
+            "INSERT INTO users VALUES ('u1', 'o@example.org', 'x', 'O', 'organizer', 0)",
+            "INSERT INTO events (id, organizer_id, status, title, description, venue, city, \
+             starts_at, ends_at, time_zone, online, search_text, created_at, updated_at) \
+             VALUES ('e1', 'u1', 'published', 'Old', '', '', '', 10, 20, 'UTC', FALSE, 'old', 0, 0)",
+            "INSERT INTO ticket_types VALUES ('t1', 'e1', 1, 'Old', 100, 'EUR', 42, 0, 5, 4, 0, 0)",
+        ] {
+            sqlx::query(sql)
+                .execute(pool)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    });
+}
+
+async fn upgrades_match_fresh(engine: &str, fresh: &str, connect: impl AsyncFn() -> Db) {
+    let total = migration_files(engine).len();
+    for k in 1..total {
+        let db = connect().await;
+        let (old, _dir) = first_migrations(engine, k).await;
+        guichet_server::with_pool!(&db, |pool| old
+            .run(pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}")));
+        seed_old_data(&db).await;
+        db.migrate()
+            .await
+            .unwrap_or_else(|e| panic!("upgrade from version {k}: {e}"));
+        let schema = match engine {
+            "sqlite" => sqlite_schema(&db).await,
+            _ => postgres_schema(&db).await,
+        };
+        assert_eq!(
+            schema, fresh,
+            "upgrading from version {k} differs from a fresh database"
+        );
+        let tickets = db
+            .ticket_types_of(&["e1".to_owned()])
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            tickets[0].available, 42,
+            "upgrade from {k} lost or invented stock"
+        );
+        db.close().await;
+    }
+}
+
+fn all_applied(engine: &str) -> Vec<(i64, bool)> {
+    (1..=migration_files(engine).len())
+        .map(|v| (i64::try_from(v).unwrap_or(0), true))
+        .collect()
+}
+
 #[tokio::test]
 async fn sqlite_fresh_schema_matches_snapshot() {
     let app = TestApp::sqlite().await;
@@ -76,7 +163,18 @@ async fn sqlite_fresh_schema_matches_snapshot() {
         schema,
         "re-running migrations changed the schema"
     );
-    assert_eq!(applied(app.db()).await, vec![(1, true)]);
+    assert_eq!(applied(app.db()).await, all_applied("sqlite"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let counter = std::sync::atomic::AtomicUsize::new(0);
+    upgrades_match_fresh("sqlite", &schema, async || {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let url = format!(
+            "sqlite://{}",
+            dir.path().join(format!("old{n}.db")).display()
+        );
+        Db::connect(&url, 2).await.unwrap_or_else(|e| panic!("{e}"))
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -94,6 +192,18 @@ async fn postgres_fresh_schema_matches_snapshot() {
         .await
         .unwrap_or_else(|e| panic!("second migration run: {e}"));
     assert_eq!(postgres_schema(&db).await, schema);
-    assert_eq!(applied(&db).await, vec![(1, true)]);
+    assert_eq!(applied(&db).await, all_applied("postgres"));
     db.close().await;
+    let olds = std::sync::Mutex::new(Vec::new());
+    upgrades_match_fresh("postgres", &schema, async || {
+        let old = PgDatabase::create()
+            .await
+            .unwrap_or_else(|| panic!("PostgreSQL went away"));
+        let db = Db::connect(&old.url, 2)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        olds.lock().unwrap_or_else(|e| e.into_inner()).push(old);
+        db
+    })
+    .await;
 }

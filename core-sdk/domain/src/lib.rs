@@ -4,5 +4,6 @@
 
 pub mod catalog;
 pub mod geo;
+pub mod inventory;
 pub mod money;
 pub mod text;

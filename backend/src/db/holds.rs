@@ -1,0 +1,327 @@
+//! Holds: stock reserved for a buyer until checkout or expiry. Stock never goes below zero
+//! whatever the concurrency: every decrement is a conditional `UPDATE … WHERE available >= n`
+//! on one bucket row, backed by a `CHECK (available >= 0)`.
+
+use rand::Rng;
+
+use super::{BeginWrite, Db, StoreError, is_unique_violation};
+use crate::with_pool;
+
+/// A validated hold request.
+#[derive(Debug, Clone)]
+pub struct NewHold {
+    /// Hold id.
+    pub id: String,
+    /// Buyer.
+    pub user_id: String,
+    /// Event.
+    pub event_id: String,
+    /// (ticket type, quantity, unit price), sorted by ticket type so that concurrent holds
+    /// lock rows in one order.
+    pub items: Vec<(String, i64, i64)>,
+    /// Currency of every item.
+    pub currency: String,
+    /// Caller's idempotency key.
+    pub idempotency_key: String,
+    /// Fingerprint of the request, to tell a retry from a different request.
+    pub request_hash: String,
+    /// Unix seconds.
+    pub now: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// A stored hold.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HoldRow {
+    /// UUID.
+    pub id: String,
+    /// Buyer.
+    pub user_id: String,
+    /// Event.
+    pub event_id: String,
+    /// `active`, `released`, `expired` or `converted`.
+    pub status: String,
+    /// Sum of quantity × unit price.
+    pub total_minor: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// The caller's key.
+    pub idempotency_key: String,
+    /// Fingerprint of the creating request.
+    pub request_hash: String,
+}
+
+/// One line of a hold.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HoldLine {
+    /// Ticket type.
+    pub ticket_type_id: String,
+    /// Tickets held.
+    pub quantity: i64,
+    /// Price of one.
+    pub unit_price_minor: i64,
+}
+
+/// How a hold attempt ended.
+#[derive(Debug)]
+pub enum HoldOutcome {
+    /// Stock reserved (or the same request was already answered: the original hold).
+    Held(HoldRow),
+    /// Not enough stock for this ticket type.
+    SoldOut(String),
+    /// The key was used before for a different request.
+    KeyReused,
+}
+
+const HOLD_COLUMNS: &str = "id, user_id, event_id, status, total_minor, currency, created_at, \
+     expires_at, idempotency_key, request_hash";
+
+/// Attempts before giving up on deadlocks between concurrent multi-bucket holds.
+const ATTEMPTS: usize = 4;
+
+fn is_retryable(e: &sqlx::Error) -> bool {
+    // PostgreSQL deadlock_detected / serialization_failure.
+    matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40P01" | "40001")))
+}
+
+impl Db {
+    /// Reserves the items atomically, or nothing. Idempotent by (user, key).
+    pub async fn create_hold(&self, hold: &NewHold) -> Result<HoldOutcome, StoreError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.try_create_hold(hold).await {
+                Err(StoreError::Database(e)) if is_unique_violation(&e) => {
+                    // A concurrent retry with the same key won the race: answer with its hold.
+                    return self.replay_hold(hold).await?.ok_or(StoreError::Database(e));
+                }
+                Err(StoreError::Database(e)) if is_retryable(&e) && attempt < ATTEMPTS => continue,
+                other => return other,
+            }
+        }
+    }
+
+    async fn replay_hold(&self, hold: &NewHold) -> Result<Option<HoldOutcome>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {HOLD_COLUMNS} FROM holds WHERE user_id = $1 AND idempotency_key = $2"
+        ));
+        let existing: Option<HoldRow> = with_pool!(self, |pool| {
+            sqlx::query_as(sql)
+                .bind(&hold.user_id)
+                .bind(&hold.idempotency_key)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(existing.map(|row| {
+            if row.request_hash == hold.request_hash {
+                HoldOutcome::Held(row)
+            } else {
+                HoldOutcome::KeyReused
+            }
+        }))
+    }
+
+    async fn try_create_hold(&self, hold: &NewHold) -> Result<HoldOutcome, StoreError> {
+        if let Some(outcome) = self.replay_hold(hold).await? {
+            return Ok(outcome);
+        }
+        let total: i64 = hold.items.iter().map(|(_, q, p)| q * p).sum();
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(
+                "INSERT INTO holds (id, user_id, event_id, status, total_minor, currency, \
+                 idempotency_key, request_hash, created_at, expires_at) \
+                 VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&hold.id)
+            .bind(&hold.user_id)
+            .bind(&hold.event_id)
+            .bind(total)
+            .bind(&hold.currency)
+            .bind(&hold.idempotency_key)
+            .bind(&hold.request_hash)
+            .bind(hold.now)
+            .bind(hold.expires_at)
+            .execute(&mut *tx)
+            .await?;
+            for (ticket_type, quantity, price) in &hold.items {
+                let buckets: Vec<(i64, i64)> = sqlx::query_as(
+                    "SELECT bucket, available FROM inventory_buckets WHERE ticket_type_id = $1 \
+                     ORDER BY bucket",
+                )
+                .bind(ticket_type)
+                .fetch_all(&mut *tx)
+                .await?;
+                if buckets.is_empty() || buckets.iter().map(|b| b.1).sum::<i64>() < *quantity {
+                    return Ok(HoldOutcome::SoldOut(ticket_type.clone()));
+                }
+                let n = buckets.len();
+                let start = rand::rng().random_range(0..n);
+                // Fast path: one bucket, picked at random, holds the whole quantity.
+                let mut taken: Vec<(i64, i64)> = Vec::new();
+                for k in 0..n {
+                    let bucket = buckets[(start + k) % n].0;
+                    let hit = sqlx::query(
+                        "UPDATE inventory_buckets SET available = available - $3 \
+                         WHERE ticket_type_id = $1 AND bucket = $2 AND available >= $3",
+                    )
+                    .bind(ticket_type)
+                    .bind(bucket)
+                    .bind(*quantity)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if hit == 1 {
+                        taken.push((bucket, *quantity));
+                        break;
+                    }
+                }
+                // Slow path, near sell-out: gather the quantity across buckets.
+                let mut remaining = if taken.is_empty() { *quantity } else { 0 };
+                for k in 0..n {
+                    if remaining == 0 {
+                        break;
+                    }
+                    let bucket = buckets[(start + k) % n].0;
+                    let (available,): (i64,) = sqlx::query_as(
+                        "SELECT available FROM inventory_buckets \
+                         WHERE ticket_type_id = $1 AND bucket = $2",
+                    )
+                    .bind(ticket_type)
+                    .bind(bucket)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let take = available.min(remaining);
+                    if take == 0 {
+                        continue;
+                    }
+                    let hit = sqlx::query(
+                        "UPDATE inventory_buckets SET available = available - $3 \
+                         WHERE ticket_type_id = $1 AND bucket = $2 AND available >= $3",
+                    )
+                    .bind(ticket_type)
+                    .bind(bucket)
+                    .bind(take)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if hit == 1 {
+                        taken.push((bucket, take));
+                        remaining -= take;
+                    }
+                }
+                if remaining > 0 {
+                    // Dropping the transaction rolls back every decrement made so far.
+                    return Ok(HoldOutcome::SoldOut(ticket_type.clone()));
+                }
+                for (bucket, qty) in taken {
+                    sqlx::query(
+                        "INSERT INTO hold_allocations \
+                         (hold_id, ticket_type_id, bucket, quantity, unit_price_minor) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&hold.id)
+                    .bind(ticket_type)
+                    .bind(bucket)
+                    .bind(qty)
+                    .bind(*price)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            let sql =
+                sqlx::AssertSqlSafe(format!("SELECT {HOLD_COLUMNS} FROM holds WHERE id = $1"));
+            let row: HoldRow = sqlx::query_as(sql)
+                .bind(&hold.id)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(HoldOutcome::Held(row))
+        })
+    }
+
+    /// One hold.
+    pub async fn hold(&self, id: &str) -> Result<Option<HoldRow>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {HOLD_COLUMNS} FROM holds WHERE id = $1"));
+        Ok(with_pool!(self, |pool| {
+            sqlx::query_as(sql).bind(id).fetch_optional(pool).await?
+        }))
+    }
+
+    /// A hold's lines, merged across buckets, in ticket-type order.
+    pub async fn hold_lines(&self, hold_id: &str) -> Result<Vec<HoldLine>, StoreError> {
+        Ok(with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT ticket_type_id, CAST(SUM(quantity) AS BIGINT) AS quantity, \
+                 MAX(unit_price_minor) AS unit_price_minor FROM hold_allocations \
+                 WHERE hold_id = $1 GROUP BY ticket_type_id ORDER BY ticket_type_id",
+            )
+            .bind(hold_id)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Ends an active hold (`released` by its buyer or `expired` by the sweeper) and returns
+    /// its stock to the buckets it came from. Returns false if it was not active.
+    pub async fn end_hold(&self, id: &str, status: &'static str) -> Result<bool, StoreError> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let ended =
+                sqlx::query("UPDATE holds SET status = $2 WHERE id = $1 AND status = 'active'")
+                    .bind(id)
+                    .bind(status)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            if ended == 0 {
+                return Ok(false);
+            }
+            let allocations: Vec<(String, i64, i64)> = sqlx::query_as(
+                "SELECT ticket_type_id, bucket, quantity FROM hold_allocations WHERE hold_id = $1 \
+                 ORDER BY ticket_type_id, bucket",
+            )
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (ticket_type, bucket, quantity) in allocations {
+                sqlx::query(
+                    "UPDATE inventory_buckets SET available = available + $3 \
+                     WHERE ticket_type_id = $1 AND bucket = $2",
+                )
+                .bind(ticket_type)
+                .bind(bucket)
+                .bind(quantity)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// Expires every active hold whose time is up; returns how many. Run by the sweeper.
+    pub async fn expire_holds(&self, now: i64) -> Result<usize, StoreError> {
+        let due: Vec<(String,)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id FROM holds WHERE status = 'active' AND expires_at <= $1 \
+                 ORDER BY expires_at LIMIT 500",
+            )
+            .bind(now)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut expired = 0;
+        for (id,) in due {
+            if self.end_hold(&id, "expired").await? {
+                expired += 1;
+            }
+        }
+        Ok(expired)
+    }
+}

@@ -1,0 +1,346 @@
+//! Holds never oversell, are idempotent by key, and give their stock back when released or
+//! expired.
+
+use std::sync::Arc;
+
+use guichet_server::auth::{Principal, Role};
+use guichet_server::db::accounts::UserRow;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, error_code, event_input, on_both, str_of, ticket_input};
+
+on_both!(
+    hold_journey,
+    last_tickets_race_sells_exactly_the_stock,
+    bucketed_stock_never_goes_negative
+);
+on_both!(expired_holds_return_their_stock);
+
+const HOLD: &str = "mutation($e: ID!, $items: [HoldItemInput!]!, $k: String!) { holdTickets(eventId: $e, items: $items, idempotencyKey: $k) { id status totalMinor currency secondsLeft items { ticketTypeId quantity unitPriceMinor } } }";
+const AVAILABLE: &str =
+    "query($e: ID!) { event(id: $e) { ticketTypes { id available capacity } } }";
+
+/// A published event with one ticket type of `capacity`; returns (event id, ticket type id).
+async fn on_sale(app: &TestApp, org: &str, capacity: i64) -> (String, String) {
+    let data = app
+        .ok(
+            Some(org),
+            "mutation($i: EventInput!) { createEvent(input: $i) { id } }",
+            json!({ "i": event_input("On sale", 30) }),
+        )
+        .await;
+    let event = str_of(&data["createEvent"]["id"]);
+    let mut ticket = ticket_input();
+    ticket["capacity"] = json!(capacity);
+    ticket["saleStartsAt"] = json!("2020-01-01T00:00:00Z");
+    ticket["saleEndsAt"] = json!("2029-12-31T00:00:00Z");
+    let tt = app.ok(Some(org), "mutation($e: ID!, $t: TicketTypeInput!) { addTicketType(eventId: $e, input: $t) { id } }", json!({ "e": event, "t": ticket })).await;
+    app.ok(
+        Some(org),
+        "mutation($e: ID!) { publishEvent(id: $e) { id } }",
+        json!({ "e": event }),
+    )
+    .await;
+    (event, str_of(&tt["addTicketType"]["id"]))
+}
+
+async fn available(app: &TestApp, event: &str) -> i64 {
+    app.ok(None, AVAILABLE, json!({ "e": event })).await["event"]["ticketTypes"][0]["available"]
+        .as_i64()
+        .unwrap_or(-1)
+}
+
+/// `n` buyers created straight in the database (no password hashing), with access tokens.
+async fn buyers(app: &TestApp, n: usize) -> Vec<String> {
+    let now = chrono::Utc::now().timestamp();
+    let mut tokens = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = uuid::Uuid::now_v7().to_string();
+        let user = UserRow {
+            id: id.clone(),
+            email: format!("buyer{i}-{id}@example.org"),
+            password_hash: "x".into(),
+            display_name: "Buyer".into(),
+            role: "attendee".into(),
+            created_at: now,
+        };
+        app.db()
+            .create_user(&user)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let token = app.state.tokens.issue_access(
+            &Principal {
+                user_id: id,
+                role: Role::Attendee,
+            },
+            now,
+        );
+        tokens.push(token.unwrap_or_else(|| panic!("token")));
+    }
+    tokens
+}
+
+async fn hold_journey(app: TestApp) {
+    let org = app.organizer("seller@example.org").await;
+    let (event, tt) = on_sale(&app, &org, 10).await;
+    let (buyer, _, _) = app.sign_up("buyer@example.org", "ATTENDEE").await;
+    let items = json!([{ "ticketTypeId": tt, "quantity": 3 }]);
+    let first = app
+        .ok(
+            Some(&buyer),
+            HOLD,
+            json!({ "e": event, "items": items, "k": "order-0001" }),
+        )
+        .await["holdTickets"]
+        .clone();
+    assert_eq!(first["status"], "ACTIVE");
+    assert_eq!(
+        (first["totalMinor"].as_i64(), first["currency"].as_str()),
+        (Some(7500), Some("EUR"))
+    );
+    assert!((590..=600).contains(&first["secondsLeft"].as_i64().unwrap_or(0)));
+    assert_eq!(available(&app, &event).await, 7);
+    // A retry (lost response) returns the same hold and takes nothing more.
+    let again = app
+        .ok(
+            Some(&buyer),
+            HOLD,
+            json!({ "e": event, "items": items, "k": "order-0001" }),
+        )
+        .await["holdTickets"]
+        .clone();
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(available(&app, &event).await, 7);
+    // The same key for another request is a conflict.
+    let other = json!([{ "ticketTypeId": tt, "quantity": 2 }]);
+    assert_eq!(
+        app.err(
+            Some(&buyer),
+            HOLD,
+            json!({ "e": event, "items": other, "k": "order-0001" })
+        )
+        .await,
+        "CONFLICT"
+    );
+    // Only its buyer sees it.
+    let hold_id = str_of(&first["id"]);
+    let (stranger, _, _) = app.sign_up("stranger@example.org", "ATTENDEE").await;
+    let q = "query($id: ID!) { hold(id: $id) { id } }";
+    assert_eq!(
+        app.ok(Some(&stranger), q, json!({ "id": hold_id })).await["hold"],
+        Value::Null
+    );
+    assert_eq!(
+        app.ok(Some(&buyer), q, json!({ "id": hold_id })).await["hold"]["id"],
+        first["id"]
+    );
+    let release = "mutation($id: ID!) { releaseHold(id: $id) { status } }";
+    assert_eq!(
+        app.err(Some(&stranger), release, json!({ "id": hold_id }))
+            .await,
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        app.ok(Some(&buyer), release, json!({ "id": hold_id }))
+            .await["releaseHold"]["status"],
+        "RELEASED"
+    );
+    assert_eq!(available(&app, &event).await, 10);
+    app.ok(Some(&buyer), release, json!({ "id": hold_id }))
+        .await;
+    assert_eq!(
+        available(&app, &event).await,
+        10,
+        "releasing twice returns stock once"
+    );
+
+    // Refusals.
+    let too_many = json!([{ "ticketTypeId": tt, "quantity": 7 }]);
+    assert_eq!(
+        app.err(
+            Some(&buyer),
+            HOLD,
+            json!({ "e": event, "items": too_many, "k": "order-0002" })
+        )
+        .await,
+        "INVALID_INPUT"
+    );
+    let split =
+        json!([{ "ticketTypeId": tt, "quantity": 4 }, { "ticketTypeId": tt, "quantity": 3 }]);
+    assert_eq!(
+        app.err(
+            Some(&buyer),
+            HOLD,
+            json!({ "e": event, "items": split, "k": "order-0003" })
+        )
+        .await,
+        "INVALID_INPUT",
+        "lines of one type add up"
+    );
+    let (other_event, other_tt) = on_sale(&app, &org, 5).await;
+    let foreign = json!([{ "ticketTypeId": other_tt, "quantity": 1 }]);
+    assert_eq!(
+        app.err(
+            Some(&buyer),
+            HOLD,
+            json!({ "e": event, "items": foreign, "k": "order-0004" })
+        )
+        .await,
+        "INVALID_INPUT"
+    );
+    assert_eq!(
+        app.err(
+            None,
+            HOLD,
+            json!({ "e": event, "items": items, "k": "order-0005" })
+        )
+        .await,
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        app.err(
+            Some(&buyer),
+            HOLD,
+            json!({ "e": event, "items": items, "k": "short" })
+        )
+        .await,
+        "INVALID_INPUT"
+    );
+    app.ok(
+        Some(&org),
+        "mutation($e: ID!) { cancelEvent(id: $e) { id } }",
+        json!({ "e": other_event }),
+    )
+    .await;
+    let on_cancelled = json!([{ "ticketTypeId": other_tt, "quantity": 1 }]);
+    assert_eq!(
+        app.err(
+            Some(&buyer),
+            HOLD,
+            json!({ "e": other_event, "items": on_cancelled, "k": "order-0006" })
+        )
+        .await,
+        "CONFLICT"
+    );
+    // Capacity can grow, and shrink only into unsold stock.
+    app.ok(Some(&buyer), HOLD, json!({ "e": event, "items": json!([{ "ticketTypeId": tt, "quantity": 6 }]), "k": "order-0007" })).await;
+    let set_capacity = "mutation($id: ID!, $t: TicketTypeInput!) { updateTicketType(id: $id, input: $t) { capacity available } }";
+    let mut ticket = ticket_input();
+    ticket["saleStartsAt"] = json!("2020-01-01T00:00:00Z");
+    ticket["capacity"] = json!(5);
+    assert_eq!(
+        app.err(Some(&org), set_capacity, json!({ "id": tt, "t": ticket }))
+            .await,
+        "CONFLICT"
+    );
+    ticket["capacity"] = json!(15);
+    let grown = app
+        .ok(Some(&org), set_capacity, json!({ "id": tt, "t": ticket }))
+        .await;
+    assert_eq!(grown["updateTicketType"]["available"], 9);
+}
+
+/// `buyers` clients race for `capacity` tickets, one each, through the real router.
+async fn race(app: TestApp, capacity: i64, clients: usize) -> (TestApp, String, usize, usize) {
+    let org = app.organizer("race@example.org").await;
+    let (event, tt) = on_sale(&app, &org, capacity).await;
+    let tokens = buyers(&app, clients).await;
+    let app = Arc::new(app);
+    let mut tasks = Vec::new();
+    for (i, token) in tokens.into_iter().enumerate() {
+        let (app, event, tt) = (app.clone(), event.clone(), tt.clone());
+        tasks.push(tokio::spawn(async move {
+            let vars = json!({ "e": event, "items": [{ "ticketTypeId": tt, "quantity": 1 }], "k": format!("race-key-{i:04}") });
+            app.gql(Some(&token), HOLD, vars).await
+        }));
+    }
+    let (mut held, mut sold_out) = (0, 0);
+    for task in tasks {
+        let response = task.await.unwrap_or_else(|e| panic!("{e}"));
+        match error_code(&response).as_deref() {
+            None => held += 1,
+            Some("SOLD_OUT") => sold_out += 1,
+            Some(other) => panic!("unexpected error {other}: {response}"),
+        }
+    }
+    let app = Arc::into_inner(app).unwrap_or_else(|| panic!("tasks still hold the app"));
+    (app, event, held, sold_out)
+}
+
+async fn last_tickets_race_sells_exactly_the_stock(app: TestApp) {
+    let (app, event, held, sold_out) = race(app, 50, 300).await;
+    assert_eq!((held, sold_out), (50, 250));
+    assert_eq!(available(&app, &event).await, 0);
+}
+
+async fn bucketed_stock_never_goes_negative(app: TestApp) {
+    // 200 tickets in 3 buckets: the fast path drains buckets unevenly and the last sales
+    // gather across buckets.
+    let (app, event, held, sold_out) = race(app, 200, 260).await;
+    assert_eq!((held, sold_out), (200, 60));
+    assert_eq!(available(&app, &event).await, 0);
+    let (n,): (i64,) = guichet_server::with_pool!(app.db(), |pool| {
+        sqlx::query_as("SELECT COUNT(*) FROM inventory_buckets WHERE available < 0")
+            .fetch_one(pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    });
+    assert_eq!(n, 0);
+}
+
+async fn expired_holds_return_their_stock(app: TestApp) {
+    let org = app.organizer("expiry@example.org").await;
+    let (event, tt) = on_sale(&app, &org, 130).await;
+    let (buyer, _, _) = app.sign_up("late@example.org", "ATTENDEE").await;
+    let mut ids = Vec::new();
+    for (i, q) in [5, 6, 4].into_iter().enumerate() {
+        let vars = json!({ "e": event, "items": [{ "ticketTypeId": tt, "quantity": q }], "k": format!("expiring-{i}") });
+        ids.push(str_of(
+            &app.ok(Some(&buyer), HOLD, vars).await["holdTickets"]["id"],
+        ));
+    }
+    assert_eq!(available(&app, &event).await, 115);
+    let now = chrono::Utc::now().timestamp();
+    assert_eq!(
+        app.db()
+            .expire_holds(now)
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+        0,
+        "nothing is due yet"
+    );
+    assert_eq!(
+        app.db()
+            .expire_holds(now + 601)
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+        3
+    );
+    assert_eq!(available(&app, &event).await, 130);
+    assert_eq!(
+        app.db()
+            .expire_holds(now + 601)
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+        0,
+        "expiry happens once"
+    );
+    let hold = app
+        .ok(
+            Some(&buyer),
+            "query($id: ID!) { hold(id: $id) { status secondsLeft } }",
+            json!({ "id": ids[0] }),
+        )
+        .await;
+    assert_eq!(hold["hold"]["status"], "EXPIRED");
+    let release = "mutation($id: ID!) { releaseHold(id: $id) { status } }";
+    assert_eq!(
+        app.ok(Some(&buyer), release, json!({ "id": ids[1] })).await["releaseHold"]["status"],
+        "EXPIRED"
+    );
+    assert_eq!(
+        available(&app, &event).await,
+        130,
+        "releasing an expired hold returns nothing twice"
+    );
+}
