@@ -35,8 +35,8 @@ pub enum ConfigError {
 pub struct Config {
     /// `DATABASE_URL`: `sqlite://guichet.db` (default) or `postgres://…`.
     pub database_url: String,
-    /// `GUICHET_DB_MAX_CONNECTIONS` (default 16).
-    pub db_max_connections: u32,
+    /// `GUICHET_DB_MAX_CONNECTIONS` (default 4 with SQLite, 16 with PostgreSQL).
+    pub db_max_connections: Option<u32>,
     /// `GUICHET_BIND` (default `127.0.0.1:8080`).
     pub bind: SocketAddr,
     /// `GUICHET_JWT_SECRET`, at least 32 bytes; see [`Config::load_secret`].
@@ -70,7 +70,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             database_url: "sqlite://guichet.db".into(),
-            db_max_connections: 16,
+            db_max_connections: None,
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             jwt_secret: None,
             secret_file: PathBuf::from("guichet.secret"),
@@ -118,6 +118,18 @@ fn flag(name: &'static str, default: bool) -> Result<bool, ConfigError> {
 }
 
 impl Config {
+    /// Pool size: SQLite has one writer, and more connections only make writers sleep in
+    /// the busy handler (measured: p99 173 ms with 16, 66 ms with 4 under the on-sale load);
+    /// PostgreSQL benefits from more.
+    pub fn pool_size(&self) -> u32 {
+        self.db_max_connections
+            .unwrap_or(if self.database_url.starts_with("postgres") {
+                16
+            } else {
+                4
+            })
+    }
+
     /// Reads the environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         let d = Config::default();
@@ -141,7 +153,10 @@ impl Config {
             });
         }
         Ok(Config {
-            db_max_connections: parsed("GUICHET_DB_MAX_CONNECTIONS", d.db_max_connections)?,
+            db_max_connections: match var("GUICHET_DB_MAX_CONNECTIONS") {
+                None => None,
+                Some(_) => Some(parsed("GUICHET_DB_MAX_CONNECTIONS", 0u32)?.max(1)),
+            },
             bind: parsed("GUICHET_BIND", d.bind)?,
             jwt_secret,
             secret_file: var("GUICHET_SECRET_FILE")

@@ -127,7 +127,7 @@ impl AppState {
     /// Connects, migrates and assembles, from configuration alone.
     pub async fn from_config(config: Config) -> Result<AppState, StartError> {
         let secret = config.load_secret()?;
-        let db = Db::connect(&config.database_url, config.db_max_connections).await?;
+        let db = Db::connect(&config.database_url, config.pool_size()).await?;
         db.migrate().await?;
         AppState::new(config, db, &secret)
     }

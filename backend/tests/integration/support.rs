@@ -111,7 +111,6 @@ pub struct TestApp {
 pub fn test_config(url: &str) -> Config {
     Config {
         database_url: url.to_owned(),
-        db_max_connections: 8,
         jwt_secret: Some(vec![42; 32]),
         auth_rate_per_minute: 100_000,
         auth_rate_burst: 100_000,
