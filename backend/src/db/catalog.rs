@@ -139,6 +139,24 @@ macro_rules! record_change {
     }};
 }
 
+/// Reads an event's status inside the caller's transaction: `NotFound` if there is no such
+/// event, `Conflict` if it is cancelled (cancelled events are frozen).
+macro_rules! editable_status {
+    ($tx:expr, $event_id:expr) => {{
+        let status: Option<(String,)> = sqlx::query_as("SELECT status FROM events WHERE id = $1")
+            .bind($event_id)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        match status {
+            None => return Err(StoreError::NotFound),
+            Some((s,)) if s == "cancelled" => {
+                return Err(StoreError::Conflict("a cancelled event cannot be edited"));
+            }
+            Some((s,)) => s,
+        }
+    }};
+}
+
 /// Rewrites the SQLite full-text row of an event (PostgreSQL indexes `search_text` itself).
 macro_rules! reindex {
     ($db:expr, $tx:expr, $event_id:expr, $text:expr) => {{
@@ -249,18 +267,7 @@ impl Db {
     ) -> Result<EventRow, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let status: Option<(String,)> =
-                sqlx::query_as("SELECT status FROM events WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            match status.as_ref().map(|s| s.0.as_str()) {
-                None => return Err(StoreError::NotFound),
-                Some("cancelled") => {
-                    return Err(StoreError::Conflict("a cancelled event cannot be edited"));
-                }
-                Some(_) => {}
-            }
+            let status = editable_status!(tx, id);
             sqlx::query(
                 "UPDATE events SET title = $2, description = $3, venue = $4, city = $5, \
                  latitude = $6, longitude = $7, starts_at = $8, ends_at = $9, time_zone = $10, \
@@ -282,7 +289,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
             reindex!(self, tx, id, d.index_text());
-            if status.as_ref().is_some_and(|s| s.0 == "published") {
+            if status == "published" {
                 record_change!(tx, id, now);
             }
             tx.commit().await?;
@@ -357,17 +364,7 @@ impl Db {
     ) -> Result<TicketTypeRow, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let status: Option<(String,)> =
-                sqlx::query_as("SELECT status FROM events WHERE id = $1")
-                    .bind(event_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let Some((status,)) = status else {
-                return Err(StoreError::NotFound);
-            };
-            if status == "cancelled" {
-                return Err(StoreError::Conflict("a cancelled event cannot be edited"));
-            }
+            let status = editable_status!(tx, event_id);
             sqlx::query(
                 "INSERT INTO ticket_types (id, event_id, position, name, price_minor, currency, \
                  capacity, sale_starts_at, sale_ends_at, max_per_order, created_at, updated_at) \
