@@ -7,3 +7,8 @@ pub mod geo;
 pub mod inventory;
 pub mod money;
 pub mod text;
+pub mod admission;
+pub mod checkin;
+pub mod credential;
+pub mod keyring;
+pub mod revocation;

@@ -1,0 +1,191 @@
+//! Check-in lists: which tickets a door admits, where, and whether people may come back.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Which way a person goes through a gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Coming in.
+    Entry,
+    /// Going out.
+    Exit,
+}
+
+impl Direction {
+    /// Stable lower-case name, as stored and serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Entry => "entry",
+            Direction::Exit => "exit",
+        }
+    }
+
+    /// Parses [`Direction::as_str`]'s output.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "entry" => Some(Direction::Entry),
+            "exit" => Some(Direction::Exit),
+            _ => None,
+        }
+    }
+}
+
+/// Why a check-in list was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckInListError {
+    /// The list admits no ticket type.
+    #[error("a check-in list admits at least one ticket type")]
+    NoTicketTypes,
+    /// The list has no gate.
+    #[error("a check-in list has at least one gate")]
+    NoGates,
+    /// A gate name is empty or longer than 100 characters.
+    #[error("gate names are 1 to 100 characters")]
+    GateName,
+}
+
+/// A check-in list, as an organizer configures it and a scanner device is paired to it.
+///
+/// Every list records entries and exits; `re_entry` says whether a ticket that went out
+/// may come back in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "CheckInListFields", into = "CheckInListFields")]
+pub struct CheckInList {
+    fields: CheckInListFields,
+}
+
+/// The fields of a [`CheckInList`], before validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckInListFields {
+    /// The list's id.
+    pub id: Uuid,
+    /// The event it checks in for.
+    pub event_id: Uuid,
+    /// Display name ("Main entrance, standing").
+    pub name: String,
+    /// Ticket types admitted.
+    pub ticket_types: BTreeSet<Uuid>,
+    /// Gates the list is used at.
+    pub gates: BTreeSet<String>,
+    /// Whether a ticket that exited may enter again.
+    pub re_entry: bool,
+}
+
+impl TryFrom<CheckInListFields> for CheckInList {
+    type Error = CheckInListError;
+
+    fn try_from(fields: CheckInListFields) -> Result<Self, Self::Error> {
+        if fields.ticket_types.is_empty() {
+            return Err(CheckInListError::NoTicketTypes);
+        }
+        if fields.gates.is_empty() {
+            return Err(CheckInListError::NoGates);
+        }
+        if fields
+            .gates
+            .iter()
+            .any(|g| g.trim().is_empty() || g.chars().count() > 100)
+        {
+            return Err(CheckInListError::GateName);
+        }
+        Ok(CheckInList { fields })
+    }
+}
+
+impl From<CheckInList> for CheckInListFields {
+    fn from(list: CheckInList) -> Self {
+        list.fields
+    }
+}
+
+impl CheckInList {
+    /// Validates and builds a list.
+    pub fn new(fields: CheckInListFields) -> Result<Self, CheckInListError> {
+        Self::try_from(fields)
+    }
+
+    /// The list's fields.
+    pub fn fields(&self) -> &CheckInListFields {
+        &self.fields
+    }
+
+    /// The list's id.
+    pub fn id(&self) -> Uuid {
+        self.fields.id
+    }
+
+    /// The event it checks in for.
+    pub fn event_id(&self) -> Uuid {
+        self.fields.event_id
+    }
+
+    /// Whether the list admits this ticket type.
+    pub fn admits_type(&self, ticket_type_id: &Uuid) -> bool {
+        self.fields.ticket_types.contains(ticket_type_id)
+    }
+
+    /// Whether the list is used at this gate.
+    pub fn has_gate(&self, gate: &str) -> bool {
+        self.fields.gates.contains(gate)
+    }
+
+    /// Whether a ticket that exited may enter again.
+    pub fn re_entry(&self) -> bool {
+        self.fields.re_entry
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn fields() -> CheckInListFields {
+        CheckInListFields {
+            id: Uuid::from_u128(1),
+            event_id: Uuid::from_u128(2),
+            name: "Main".into(),
+            ticket_types: [Uuid::from_u128(3)].into(),
+            gates: ["north".to_string()].into(),
+            re_entry: true,
+        }
+    }
+
+    #[test]
+    fn validates_types_and_gates() {
+        let list = CheckInList::new(fields()).unwrap();
+        assert!(list.admits_type(&Uuid::from_u128(3)));
+        assert!(!list.admits_type(&Uuid::from_u128(4)));
+        assert!(list.has_gate("north") && !list.has_gate("south"));
+        let mut f = fields();
+        f.ticket_types.clear();
+        assert_eq!(CheckInList::new(f), Err(CheckInListError::NoTicketTypes));
+        let mut f = fields();
+        f.gates.clear();
+        assert_eq!(CheckInList::new(f), Err(CheckInListError::NoGates));
+        let mut f = fields();
+        f.gates.insert("  ".into());
+        assert_eq!(CheckInList::new(f), Err(CheckInListError::GateName));
+    }
+
+    #[test]
+    fn json_is_validated() {
+        let json = serde_json::to_string(&CheckInList::new(fields()).unwrap()).unwrap();
+        assert!(serde_json::from_str::<CheckInList>(&json).is_ok());
+        let no_gates = json.replace("[\"north\"]", "[]");
+        assert!(serde_json::from_str::<CheckInList>(&no_gates).is_err());
+    }
+
+    #[test]
+    fn direction_names_round_trip() {
+        for d in [Direction::Entry, Direction::Exit] {
+            assert_eq!(Direction::parse(d.as_str()), Some(d));
+        }
+        assert_eq!(Direction::parse("in"), None);
+    }
+}
