@@ -11,7 +11,8 @@
 //! |     57 |    4 | valid until (u32 unix seconds, exclusive)               |
 //! |     61 |   64 | Ed25519 signature (RFC 8032) over bytes 0..61           |
 //!
-//! 125 bytes, 188 base45 characters: a version 6 QR code at error correction level M.
+//! 125 bytes, 188 base45 characters: a version 8 QR code (49×49 modules) at
+//! error correction level M (version 10 in byte mode).
 
 /// The only format version this code reads and writes.
 pub const VERSION_1: u8 = 1;

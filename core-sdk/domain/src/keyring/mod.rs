@@ -10,7 +10,7 @@ pub use issuing::{IssueError, IssuingKey};
 
 use std::collections::BTreeMap;
 
-use ed25519_dalek::VerifyingKey;
+pub use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -232,7 +232,12 @@ struct KeyFileEntry {
 pub fn public_key_from_hex(text: &str) -> Result<VerifyingKey, KeyRingError> {
     let mut raw = [0u8; 32];
     hex::decode_to_slice(text, &mut raw).map_err(|_| KeyRingError::PublicKey)?;
-    VerifyingKey::from_bytes(&raw).map_err(|_| KeyRingError::PublicKey)
+    public_key_from_bytes(&raw)
+}
+
+/// Decodes a compressed Ed25519 public key.
+pub fn public_key_from_bytes(raw: &[u8; 32]) -> Result<VerifyingKey, KeyRingError> {
+    VerifyingKey::from_bytes(raw).map_err(|_| KeyRingError::PublicKey)
 }
 
 impl TryFrom<KeyRingFile> for EventKeyRing {

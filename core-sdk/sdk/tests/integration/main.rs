@@ -1,0 +1,8 @@
+//! guichet-sdk integration suite.
+
+// Tests state their preconditions with unwrap: a failure there is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod fixture;
+mod qr_zbar;
+mod scanning;
