@@ -1,0 +1,53 @@
+//! The CLI's error type.
+
+/// What can stop the door scanner.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Bad command line; the message says what to type.
+    #[error("{0}\n\n{USAGE}")]
+    Usage(String),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    File {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A configuration or key file is not valid JSON of the right shape.
+    #[error("{path}: {source}")]
+    Json {
+        /// The file.
+        path: String,
+        /// Why.
+        source: serde_json::Error,
+    },
+    /// An image is not a readable PNG, or holds no QR code.
+    #[error("{path}: {reason}")]
+    Image {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The SDK failed (store, configuration).
+    #[error(transparent)]
+    Sdk(#[from] guichet_sdk::Error),
+    /// Issuing a demo credential failed.
+    #[error("issuing a demo ticket: {0}")]
+    Issue(String),
+}
+
+/// The help text.
+pub const USAGE: &str = "\
+usage:
+  door-scanner demo-setup --out DIR
+      Writes a demo event: DIR/issuer-key.json (PRIVATE, issuing side only),
+      DIR/scanner-config.json (public keys + check-in list + revocations) and
+      DIR/tickets/*.txt and *.png (one credential each, named after what the door says).
+  door-scanner scan --db PATH --gate GATE [--config FILE] [--direction entry|exit] [PNG...]
+      Scans credential texts, one per line on stdin, or the QR codes in PNG files.
+      --config pairs the store with the event first (needed on the first run).
+      Prints one line per scan: scan id, ADMITTED or REJECTED, reason, ticket id.
+      The store at --db keeps every scan between runs.";

@@ -1,0 +1,72 @@
+//! `scan`: credentials in, one decision line out per scan.
+
+use std::io::{BufRead, Write};
+
+use guichet_domain::admission::Decision;
+use guichet_sdk::scanner::{EventConfig, ScanOutcome, Scanner};
+use guichet_sdk::store::Store;
+
+use crate::args::ScanArgs;
+use crate::error::Error;
+use crate::image::read_qr;
+
+/// Runs the scan loop: images if any were named, stdin lines otherwise. A line is printed
+/// only after its scan is durable in the store.
+pub fn run(args: &ScanArgs, stdin: impl BufRead, out: &mut impl Write) -> Result<(), Error> {
+    let mut store = Store::open(&args.db)?;
+    if let Some(path) = &args.config {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::File {
+            path: path.clone(),
+            source,
+        })?;
+        let config: EventConfig = serde_json::from_str(&text).map_err(|source| Error::Json {
+            path: path.clone(),
+            source,
+        })?;
+        store.save_event_config(&config)?;
+    }
+    let mut scanner = Scanner::open(store, &args.gate)?;
+    let mut emit = |scanner: &mut Scanner, text: &str| -> Result<(), Error> {
+        let outcome = scanner.scan(text, args.direction)?;
+        writeln!(out, "{}", describe(&outcome))
+            .and_then(|()| out.flush())
+            .map_err(|source| Error::File {
+                path: "stdout".into(),
+                source,
+            })
+    };
+    if args.images.is_empty() {
+        for line in stdin.split(b'\n') {
+            let line = line.map_err(|source| Error::File {
+                path: "stdin".into(),
+                source,
+            })?;
+            let line = String::from_utf8_lossy(&line);
+            // Only the line break goes: spaces are base45 symbols.
+            emit(&mut scanner, line.strip_suffix('\r').unwrap_or(&line))?;
+        }
+    } else {
+        for path in &args.images {
+            match read_qr(path) {
+                Ok(text) => emit(&mut scanner, &text)?,
+                Err(error) => eprintln!("{error}"),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `<scan id> ADMITTED - ticket=<id>` or `<scan id> REJECTED <reason>[:<detail>] ticket=…`.
+pub fn describe(outcome: &ScanOutcome) -> String {
+    let ticket = outcome
+        .ticket
+        .map_or_else(|| "-".to_owned(), |t| t.ticket_id.to_string());
+    let verdict = match outcome.decision {
+        Decision::Admitted => "ADMITTED -".to_owned(),
+        Decision::Rejected(reason) if reason.code() == reason.detail() => {
+            format!("REJECTED {}", reason.code())
+        }
+        Decision::Rejected(reason) => format!("REJECTED {}:{}", reason.code(), reason.detail()),
+    };
+    format!("{} {verdict} ticket={ticket}", outcome.scan_id)
+}
