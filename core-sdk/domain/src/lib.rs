@@ -7,6 +7,8 @@ pub mod geo;
 pub mod inventory;
 pub mod money;
 pub mod text;
+
+// Ticket credentials and door admission.
 pub mod admission;
 pub mod checkin;
 pub mod credential;
