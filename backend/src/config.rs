@@ -61,6 +61,17 @@ pub struct Config {
     pub hold_ttl_secs: i64,
     /// `GUICHET_HOLD_RATE_PER_MINUTE` per buyer (default 120, burst 30).
     pub hold_rate_per_minute: u32,
+    /// `GUICHET_PAYMENT_PROVIDER`: `test` (default; deterministic test cards) or `stripe`.
+    pub payment_provider: String,
+    /// `STRIPE_API_BASE` (default `https://api.stripe.com`).
+    pub stripe_api_base: String,
+    /// `STRIPE_SECRET_KEY`, required with the `stripe` provider.
+    pub stripe_secret_key: Option<String>,
+    /// `STRIPE_WEBHOOK_SECRET`, required to accept Stripe webhooks.
+    pub stripe_webhook_secret: Option<String>,
+    /// `GUICHET_REFUND_WINDOW_SECS`: buyers may refund until this long before the event
+    /// starts (default 48 hours); organizers may refund any time.
+    pub refund_window_secs: i64,
     /// `GUICHET_TRUST_FORWARDED_FOR`: take the client address from `X-Forwarded-For`
     /// (only behind a proxy that sets it; default off).
     pub trust_forwarded_for: bool,
@@ -83,6 +94,11 @@ impl Default for Config {
             auth_rate_burst: 10,
             hold_ttl_secs: 600,
             hold_rate_per_minute: 120,
+            payment_provider: "test".into(),
+            stripe_api_base: "https://api.stripe.com".into(),
+            stripe_secret_key: None,
+            stripe_webhook_secret: None,
+            refund_window_secs: 48 * 3600,
             trust_forwarded_for: false,
         }
     }
@@ -171,6 +187,20 @@ impl Config {
             auth_rate_burst: parsed("GUICHET_AUTH_RATE_BURST", d.auth_rate_burst)?,
             hold_ttl_secs: parsed("GUICHET_HOLD_TTL_SECS", d.hold_ttl_secs)?,
             hold_rate_per_minute: parsed("GUICHET_HOLD_RATE_PER_MINUTE", d.hold_rate_per_minute)?,
+            payment_provider: match var("GUICHET_PAYMENT_PROVIDER").as_deref() {
+                None | Some("test") => "test".into(),
+                Some("stripe") => "stripe".into(),
+                Some(_) => {
+                    return Err(ConfigError::Invalid {
+                        name: "GUICHET_PAYMENT_PROVIDER",
+                        reason: "expected test or stripe".into(),
+                    });
+                }
+            },
+            stripe_api_base: var("STRIPE_API_BASE").unwrap_or(d.stripe_api_base),
+            stripe_secret_key: var("STRIPE_SECRET_KEY"),
+            stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET"),
+            refund_window_secs: parsed("GUICHET_REFUND_WINDOW_SECS", d.refund_window_secs)?,
             trust_forwarded_for: flag("GUICHET_TRUST_FORWARDED_FOR", false)?,
             database_url,
         })

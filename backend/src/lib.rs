@@ -4,12 +4,14 @@
 //! in-process; `main.rs` only reads configuration and serves it.
 
 pub mod auth;
+pub mod checkout;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod graphql;
 mod http;
 pub mod metrics;
+pub mod payments;
 pub mod seed;
 
 use std::sync::Arc;
@@ -28,6 +30,9 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::graphql::GuichetSchema;
 use crate::metrics::Metrics;
+use crate::payments::PaymentProvider;
+use crate::payments::stripe::StripeProvider;
+use crate::payments::test_provider::TestProvider;
 
 /// Everything a request handler may use. Cheap to clone.
 #[derive(Clone)]
@@ -49,6 +54,8 @@ pub struct Inner {
     pub auth_limiter: RateLimiter,
     /// Per-buyer hold limiter.
     pub hold_limiter: RateLimiter,
+    /// The payment provider.
+    pub payments: Arc<dyn PaymentProvider>,
     /// The GraphQL schema (holds a clone of this state).
     schema: std::sync::OnceLock<GuichetSchema>,
 }
@@ -97,11 +104,37 @@ pub enum StartError {
     /// Metrics registration failed.
     #[error(transparent)]
     Metrics(#[from] metrics::MetricsError),
+    /// The payment provider is misconfigured.
+    #[error("payment provider: {0}")]
+    Payments(String),
 }
 
 impl AppState {
-    /// Assembles the state over an already connected and migrated database.
+    /// Assembles the state over an already connected and migrated database, with the
+    /// payment provider the configuration names.
     pub fn new(config: Config, db: Db, secret: &[u8]) -> Result<AppState, StartError> {
+        let payments: Arc<dyn PaymentProvider> = match config.payment_provider.as_str() {
+            "stripe" => {
+                let key = config.stripe_secret_key.as_deref().ok_or_else(|| {
+                    StartError::Payments("STRIPE_SECRET_KEY is required with stripe".into())
+                })?;
+                Arc::new(
+                    StripeProvider::new(&config.stripe_api_base, key)
+                        .map_err(|e| StartError::Payments(e.to_string()))?,
+                )
+            }
+            _ => Arc::new(TestProvider::new()),
+        };
+        AppState::with_provider(config, db, secret, payments)
+    }
+
+    /// Assembles the state with a given payment provider (tests share one across restarts).
+    pub fn with_provider(
+        config: Config,
+        db: Db,
+        secret: &[u8],
+        payments: Arc<dyn PaymentProvider>,
+    ) -> Result<AppState, StartError> {
         let tokens = TokenKeys::new(secret, config.access_ttl, config.refresh_ttl);
         let auth_limiter = RateLimiter::new(config.auth_rate_per_minute, config.auth_rate_burst);
         let hold_limiter = RateLimiter::new(
@@ -116,6 +149,7 @@ impl AppState {
                 metrics: Metrics::new()?,
                 auth_limiter,
                 hold_limiter,
+                payments,
                 schema: std::sync::OnceLock::new(),
             }),
         };
@@ -141,6 +175,7 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(http::health))
         .route("/ready", get(http::ready))
         .route("/metrics", get(http::metrics))
+        .route("/webhooks/payments/{provider}", axum::routing::post(http::webhook))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), http::track))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

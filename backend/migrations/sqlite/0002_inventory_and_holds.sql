@@ -13,7 +13,7 @@ CREATE TABLE holds (
     id              TEXT PRIMARY KEY,
     user_id         TEXT NOT NULL REFERENCES users (id),
     event_id        TEXT NOT NULL REFERENCES events (id),
-    status          TEXT NOT NULL CHECK (status IN ('active', 'released', 'expired', 'converted')),
+    status          TEXT NOT NULL CHECK (status IN ('active', 'converting', 'released', 'expired', 'converted')),
     total_minor     BIGINT NOT NULL CHECK (total_minor >= 0),
     currency        TEXT NOT NULL,
     idempotency_key TEXT NOT NULL,

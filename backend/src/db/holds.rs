@@ -267,18 +267,34 @@ impl Db {
         }))
     }
 
-    /// Ends an active hold (`released` by its buyer or `expired` by the sweeper) and returns
-    /// its stock to the buckets it came from. Returns false if it was not active.
+    /// Ends an active hold (`released` by its buyer, `expired` by the sweeper) and returns its
+    /// stock to the buckets it came from. Returns false if it was not active: a hold being
+    /// checked out can neither be released nor expire under the payment.
     pub async fn end_hold(&self, id: &str, status: &'static str) -> Result<bool, StoreError> {
+        self.end_hold_from(id, "active", status).await
+    }
+
+    /// Gives back the stock of a hold whose checkout failed (declined, or refunded in
+    /// compensation).
+    pub async fn release_converting_hold(&self, id: &str) -> Result<bool, StoreError> {
+        self.end_hold_from(id, "converting", "released").await
+    }
+
+    async fn end_hold_from(
+        &self,
+        id: &str,
+        from: &'static str,
+        status: &'static str,
+    ) -> Result<bool, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let ended =
-                sqlx::query("UPDATE holds SET status = $2 WHERE id = $1 AND status = 'active'")
-                    .bind(id)
-                    .bind(status)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+            let ended = sqlx::query("UPDATE holds SET status = $2 WHERE id = $1 AND status = $3")
+                .bind(id)
+                .bind(status)
+                .bind(from)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             if ended == 0 {
                 return Ok(false);
             }

@@ -33,6 +33,8 @@ pub enum HoldStatus {
     Released,
     /// Timed out; its stock went back on sale.
     Expired,
+    /// Being paid for: reserved for its order.
+    CheckingOut,
     /// Turned into an order.
     Converted,
 }
@@ -92,6 +94,7 @@ async fn to_api(state: &AppState, row: HoldRow) -> ApiResult<Hold> {
     let status = match row.status.as_str() {
         "released" => HoldStatus::Released,
         "expired" => HoldStatus::Expired,
+        "converting" => HoldStatus::CheckingOut,
         "converted" => HoldStatus::Converted,
         _ => HoldStatus::Active,
     };
@@ -275,6 +278,11 @@ pub fn spawn_sweeper(state: AppState, every: std::time::Duration) -> tokio::task
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
+            match crate::checkout::resume(&state, now() - 10).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(finished = n, "unfinished orders and refunds resumed"),
+                Err(e) => tracing::warn!(error = ?e, "order recovery failed"),
+            }
             match state.db.expire_holds(now()).await {
                 Ok(0) => {}
                 Ok(n) => {

@@ -5,6 +5,7 @@
 mod accounts;
 pub mod booking;
 mod catalog;
+mod orders;
 mod types;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
@@ -28,6 +29,7 @@ pub struct Query(
     accounts::AccountQuery,
     catalog::CatalogQuery,
     booking::BookingQuery,
+    orders::OrderQuery,
 );
 
 /// Root mutation.
@@ -36,6 +38,7 @@ pub struct Mutation(
     accounts::AccountMutation,
     catalog::CatalogMutation,
     booking::BookingMutation,
+    orders::OrderMutation,
 );
 
 /// The schema type.

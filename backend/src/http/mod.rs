@@ -51,3 +51,52 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     );
     response
 }
+
+/// `POST /webhooks/payments/{provider}`: a signed notice from the provider. It only nudges
+/// the saga: the order is advanced with the same idempotent steps a retry would take, so
+/// duplicate and out-of-order deliveries change nothing.
+pub async fn webhook(
+    State(state): State<AppState>,
+    axum::extract::Path(provider): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    if provider != "stripe" || state.payments.name() != "stripe" {
+        return (StatusCode::NOT_FOUND, "unknown payment provider").into_response();
+    }
+    let Some(secret) = state.config.stripe_webhook_secret.as_deref() else {
+        return (StatusCode::NOT_FOUND, "webhooks are not configured").into_response();
+    };
+    let Ok(payload) = axum::body::to_bytes(body, state.config.max_body_bytes).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "body too large").into_response();
+    };
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let now = crate::db::now();
+    if let Err(e) = crate::payments::stripe::verify_webhook(&payload, signature, secret, now, 300) {
+        tracing::warn!(error = %e, "webhook refused");
+        return (StatusCode::BAD_REQUEST, e.to_string()).into_response();
+    }
+    let event: serde_json::Value = serde_json::from_slice(&payload).unwrap_or_default();
+    let order_id = event["data"]["object"]["metadata"]["order_id"]
+        .as_str()
+        .unwrap_or_default();
+    if !order_id.is_empty() {
+        match state.db.order(order_id).await {
+            Ok(Some(order)) => {
+                if let Err(e) = crate::checkout::advance(&state, order).await {
+                    tracing::warn!(error = ?e, "webhook could not advance the order");
+                    return (StatusCode::SERVICE_UNAVAILABLE, "retry later").into_response();
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = ?e, "webhook lookup failed");
+                return (StatusCode::SERVICE_UNAVAILABLE, "retry later").into_response();
+            }
+        }
+    }
+    (StatusCode::OK, "received").into_response()
+}

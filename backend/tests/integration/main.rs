@@ -5,6 +5,7 @@ mod support;
 
 mod accounts;
 mod catalog;
+mod checkout;
 mod feed;
 mod holds;
 mod hostile;

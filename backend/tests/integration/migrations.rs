@@ -91,9 +91,8 @@ async fn first_migrations(engine: &str, k: usize) -> (Migrator, tempfile::TempDi
     (migrator, dir)
 }
 
-/// Seeds a little data at whatever version the database is, through plain SQL every version
-/// since 0001 accepts.
-async fn seed_old_data(db: &Db) {
+/// Seeds a little data as a server at `version` would have written it.
+async fn seed_old_data(db: &Db, version: usize) {
     guichet_server::with_pool!(db, |pool| {
         for sql in [
             "INSERT INTO users VALUES ('u1', 'o@example.org', 'x', 'O', 'organizer', 0)",
@@ -107,6 +106,13 @@ async fn seed_old_data(db: &Db) {
                 .await
                 .unwrap_or_else(|e| panic!("{sql}: {e}"));
         }
+        if version >= 2 {
+            // From 0002 on, a ticket type's stock lives in its buckets.
+            sqlx::query("INSERT INTO inventory_buckets VALUES ('t1', 0, 42)")
+                .execute(pool)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
     });
 }
 
@@ -119,7 +125,7 @@ async fn upgrades_match_fresh(engine: &str, fresh: &str, connect: impl AsyncFn()
             .run(pool)
             .await
             .unwrap_or_else(|e| panic!("{e}")));
-        seed_old_data(&db).await;
+        seed_old_data(&db, k).await;
         db.migrate()
             .await
             .unwrap_or_else(|e| panic!("upgrade from version {k}: {e}"));

@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use guichet_server::config::Config;
 use guichet_server::db::Db;
+use guichet_server::payments::test_provider::TestProvider;
 use guichet_server::{AppState, app};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -103,8 +104,24 @@ impl Drop for PgDatabase {
 pub struct TestApp {
     pub router: Router,
     pub state: AppState,
+    /// The payment provider, shared across restarts like an external service.
+    pub payments: std::sync::Arc<TestProvider>,
+    url: String,
+    config: Config,
     _dir: Option<tempfile::TempDir>,
     _pg: Option<PgDatabase>,
+}
+
+async fn boot(config: &Config, payments: std::sync::Arc<TestProvider>) -> AppState {
+    let db = Db::connect(&config.database_url, config.pool_size())
+        .await
+        .unwrap_or_else(|e| panic!("connect {}: {e}", config.database_url));
+    db.migrate()
+        .await
+        .unwrap_or_else(|e| panic!("migrate: {e}"));
+    let secret = config.load_secret().unwrap_or_else(|e| panic!("{e}"));
+    AppState::with_provider(config.clone(), db, &secret, payments)
+        .unwrap_or_else(|e| panic!("state: {e}"))
 }
 
 /// Test configuration: generous rate limits (one test lowers them on purpose).
@@ -114,6 +131,7 @@ pub fn test_config(url: &str) -> Config {
         jwt_secret: Some(vec![42; 32]),
         auth_rate_per_minute: 100_000,
         auth_rate_burst: 100_000,
+        hold_rate_per_minute: 1_000_000,
         ..Config::default()
     }
 }
@@ -144,15 +162,25 @@ impl TestApp {
     async fn start(url: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = test_config(url);
         tweak(&mut config);
-        let state = AppState::from_config(config)
-            .await
-            .unwrap_or_else(|e| panic!("start server on {url}: {e}"));
+        let payments = std::sync::Arc::new(TestProvider::new());
+        let state = boot(&config, payments.clone()).await;
         TestApp {
             router: app(state.clone()),
             state,
+            payments,
+            url: url.to_owned(),
+            config,
             _dir: None,
             _pg: None,
         }
+    }
+
+    /// A second server process over the same database and payment provider, as after a
+    /// crash and restart (the first one's in-flight work is simply abandoned).
+    pub async fn restart(&self) -> (Router, AppState) {
+        let state = boot(&self.config, self.payments.clone()).await;
+        let _ = &self.url;
+        (app(state.clone()), state)
     }
 
     /// The database.

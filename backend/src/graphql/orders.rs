@@ -1,0 +1,270 @@
+//! Checkout, refunds, and the buyer's orders and tickets.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::RequestContext;
+use super::booking::check_key;
+use super::types::instant;
+use crate::AppState;
+use crate::auth::{Principal, Role};
+use crate::checkout;
+use crate::db::now;
+use crate::db::orders::{OrderRow, TicketRow};
+use crate::error::{ApiError, ApiResult, Code};
+
+/// How the buyer pays. Card data never reaches Guichet: the client tokenises the card with
+/// the provider and sends the token (`tok_visa` and friends with the test provider).
+#[derive(InputObject, Debug)]
+pub struct PaymentInput {
+    /// The provider's payment-method token.
+    pub token: String,
+}
+
+/// Where an order stands.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderStatus {
+    /// Payment or issuance still in progress (it finishes by itself).
+    Processing,
+    /// Paid and tickets issued.
+    Completed,
+    /// The payment was refused; nothing was charged.
+    Declined,
+    /// Being refunded in full.
+    RefundPending,
+    /// Refunded in full.
+    Refunded,
+}
+
+/// Whether a ticket gets you in.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketStatus {
+    /// Valid.
+    Valid,
+    /// Refunded or cancelled: scanners reject it after their next sync.
+    Revoked,
+}
+
+/// An issued ticket.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Ticket {
+    /// Stable id.
+    pub id: ID,
+    /// Its order.
+    pub order_id: ID,
+    /// Event.
+    pub event_id: ID,
+    /// Ticket type.
+    pub ticket_type_id: ID,
+    /// Price paid, in minor units.
+    pub price_minor: i64,
+    /// Status.
+    pub status: TicketStatus,
+    /// Issued at.
+    pub issued_at: DateTime<Utc>,
+}
+
+/// An order.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Order {
+    /// Stable id.
+    pub id: ID,
+    /// Event.
+    pub event_id: ID,
+    /// Status.
+    pub status: OrderStatus,
+    /// Amount charged, in minor units.
+    pub total_minor: i64,
+    /// Amount refunded so far.
+    pub refunded_minor: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// Why the payment was refused, when it was.
+    pub failure: Option<String>,
+    /// Issued tickets.
+    pub tickets: Vec<Ticket>,
+    /// Placed at.
+    pub created_at: DateTime<Utc>,
+}
+
+fn ticket(row: TicketRow) -> Ticket {
+    Ticket {
+        id: ID(row.id),
+        order_id: ID(row.order_id),
+        event_id: ID(row.event_id),
+        ticket_type_id: ID(row.ticket_type_id),
+        price_minor: row.price_minor,
+        status: if row.status == "valid" {
+            TicketStatus::Valid
+        } else {
+            TicketStatus::Revoked
+        },
+        issued_at: instant(row.created_at),
+    }
+}
+
+async fn order(state: &AppState, row: OrderRow) -> ApiResult<Order> {
+    let tickets = state.db.tickets_of_order(&row.id).await?;
+    let status = match row.status.as_str() {
+        "completed" => OrderStatus::Completed,
+        "declined" => OrderStatus::Declined,
+        "refund_pending" => OrderStatus::RefundPending,
+        "refunded" => OrderStatus::Refunded,
+        _ => OrderStatus::Processing,
+    };
+    Ok(Order {
+        id: ID(row.id),
+        event_id: ID(row.event_id),
+        status,
+        total_minor: row.total_minor,
+        refunded_minor: row.refunded_minor,
+        currency: row.currency,
+        failure: row.failure,
+        tickets: tickets.into_iter().map(ticket).collect(),
+        created_at: instant(row.created_at),
+    })
+}
+
+fn parts<'a>(ctx: &Context<'a>) -> ApiResult<(&'a AppState, Principal)> {
+    let state = ctx
+        .data::<AppState>()
+        .map_err(|e| ApiError::internal(&e.message))?;
+    let req = ctx
+        .data::<RequestContext>()
+        .map_err(|e| ApiError::internal(&e.message))?;
+    Ok((state, req.principal()?.clone()))
+}
+
+#[derive(Default, Debug)]
+pub struct OrderQuery;
+
+#[derive(Default, Debug)]
+pub struct OrderMutation;
+
+#[Object]
+impl OrderQuery {
+    /// The caller's orders, newest first.
+    async fn my_orders(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Order>> {
+        let (state, me) = parts(ctx)?;
+        let mut out = Vec::new();
+        for row in state
+            .db
+            .orders_of_user(&me.user_id)
+            .await
+            .map_err(ApiError::from)?
+        {
+            out.push(order(state, row).await?);
+        }
+        Ok(out)
+    }
+
+    /// The caller's tickets, newest first.
+    async fn my_tickets(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Ticket>> {
+        let (state, me) = parts(ctx)?;
+        let rows = state
+            .db
+            .tickets_of_user(&me.user_id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(ticket).collect())
+    }
+
+    /// One of the caller's orders.
+    async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
+        let (state, me) = parts(ctx)?;
+        match state.db.order(&id).await.map_err(ApiError::from)? {
+            Some(row) if row.user_id == me.user_id => Ok(Some(order(state, row).await?)),
+            _ => Ok(None),
+        }
+    }
+}
+
+#[Object]
+impl OrderMutation {
+    /// Pays for a hold and issues its tickets. Retrying with the same key returns the same
+    /// order (never a second charge). Errors: HOLD_EXPIRED, PAYMENT_DECLINED (stock released),
+    /// CONFLICT (key reused for another request, or hold already being checked out). An
+    /// order whose provider did not answer comes back PROCESSING and completes by itself.
+    async fn checkout(
+        &self,
+        ctx: &Context<'_>,
+        hold_id: ID,
+        payment: Option<PaymentInput>,
+        idempotency_key: String,
+    ) -> async_graphql::Result<Order> {
+        let (state, me) = parts(ctx)?;
+        check_key(&idempotency_key)?;
+        let token = payment.map(|p| p.token).unwrap_or_default();
+        if token.len() > 255 || token.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(ApiError::invalid("token", "malformed payment token").into());
+        }
+        let row =
+            checkout::checkout(state, &me.user_id, &hold_id, &token, &idempotency_key).await?;
+        if row.total_minor > 0 && token.is_empty() && row.status == "declined" {
+            return Err(ApiError::invalid("payment", "this order needs a payment").into());
+        }
+        Ok(order(state, row).await?)
+    }
+
+    /// Refunds some tickets of an order (all when `ticketIds` is empty) and revokes them;
+    /// their stock goes back on sale and scanners reject them after their next sync. Buyers
+    /// may refund until the refund window before the event; its organizer any time.
+    async fn refund_order(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+        #[graphql(default)] ticket_ids: Vec<ID>,
+    ) -> async_graphql::Result<Order> {
+        let (state, me) = parts(ctx)?;
+        if ticket_ids.len() > 100 {
+            return Err(ApiError::invalid("ticketIds", "at most 100 tickets at once").into());
+        }
+        let row = state.db.order(&order_id).await.map_err(ApiError::from)?;
+        let Some(row) = row else {
+            return Err(ApiError::not_found("order").into());
+        };
+        let event = state
+            .db
+            .event(&row.event_id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::not_found("event"))?;
+        let organizer = me.role == Role::Admin
+            || (me.role == Role::Organizer && event.organizer_id == me.user_id);
+        let buyer = row.user_id == me.user_id;
+        if !organizer && !buyer {
+            return Err(ApiError::not_found("order").into());
+        }
+        if !organizer && now() > event.starts_at - state.config.refund_window_secs {
+            return Err(ApiError::new(
+                Code::Conflict,
+                "the refund window for this event has closed",
+            )
+            .into());
+        }
+        if row.status != "completed" {
+            return Err(
+                ApiError::new(Code::Conflict, "only completed orders can be refunded").into(),
+            );
+        }
+        let ids: Vec<String> = ticket_ids.into_iter().map(|i| i.0).collect();
+        let refund = state
+            .db
+            .begin_refund(&row.id, &ids, now())
+            .await
+            .map_err(ApiError::from)?;
+        let Some(refund) = refund else {
+            return Err(ApiError::new(Code::Conflict, "nothing left to refund").into());
+        };
+        checkout::settle_refund(state, &refund)
+            .await
+            .map_err(ApiError::from)?;
+        let row = state
+            .db
+            .order(&row.id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::not_found("order"))?;
+        Ok(order(state, row).await?)
+    }
+}
