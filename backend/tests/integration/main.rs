@@ -12,3 +12,4 @@ mod hostile;
 mod migrations;
 mod ops;
 mod search;
+mod stripe;

@@ -120,8 +120,12 @@ async fn boot(config: &Config, payments: std::sync::Arc<TestProvider>) -> AppSta
         .await
         .unwrap_or_else(|e| panic!("migrate: {e}"));
     let secret = config.load_secret().unwrap_or_else(|e| panic!("{e}"));
-    AppState::with_provider(config.clone(), db, &secret, payments)
-        .unwrap_or_else(|e| panic!("state: {e}"))
+    let state = if config.payment_provider == "stripe" {
+        AppState::new(config.clone(), db, &secret)
+    } else {
+        AppState::with_provider(config.clone(), db, &secret, payments)
+    };
+    state.unwrap_or_else(|e| panic!("state: {e}"))
 }
 
 /// Test configuration: generous rate limits (one test lowers them on purpose).

@@ -1,0 +1,449 @@
+//! The Stripe adapter against a local server that speaks Stripe's API and records every
+//! request, and the checkout saga over it with signed, duplicated and reordered webhooks.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Request, StatusCode};
+use axum::routing::post;
+use guichet_server::payments::stripe::{StripeProvider, sign_webhook};
+use guichet_server::payments::{Authorization, PaymentError, PaymentProvider};
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, event_input, str_of, ticket_input};
+
+/// One request as the fake received it.
+#[derive(Debug, Clone)]
+struct Recorded {
+    path: String,
+    authorization: String,
+    idempotency_key: String,
+    content_type: String,
+    form: Vec<(String, String)>,
+}
+
+#[derive(Clone, Default)]
+struct Fake {
+    requests: Arc<Mutex<Vec<Recorded>>>,
+    replies: Arc<Mutex<HashMap<String, (StatusCode, Value)>>>,
+}
+
+impl Fake {
+    fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+async fn record(
+    fake: &Fake,
+    path: String,
+    headers: &HeaderMap,
+    body: &str,
+) -> Option<(StatusCode, Value)> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let form: Vec<(String, String)> = body
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            let decode = |s: &str| s.replace("%5B", "[").replace("%5D", "]").replace('+', " ");
+            (decode(k), decode(v))
+        })
+        .collect();
+    let key = header("idempotency-key");
+    if let Ok(mut r) = fake.requests.lock() {
+        r.push(Recorded {
+            path,
+            authorization: header("authorization"),
+            idempotency_key: key.clone(),
+            content_type: header("content-type"),
+            form,
+        });
+    }
+    // Stripe replays the first answer to a repeated idempotency key.
+    fake.replies.lock().ok().and_then(|r| r.get(&key).cloned())
+}
+
+fn remember(
+    fake: &Fake,
+    headers: &HeaderMap,
+    reply: (StatusCode, Value),
+) -> (StatusCode, axum::Json<Value>) {
+    if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
+        if let Ok(mut r) = fake.replies.lock() {
+            r.insert(key.to_owned(), reply.clone());
+        }
+    }
+    (reply.0, axum::Json(reply.1))
+}
+
+async fn intents(
+    State(fake): State<Fake>,
+    headers: HeaderMap,
+    body: String,
+) -> (StatusCode, axum::Json<Value>) {
+    if let Some(replay) = record(&fake, "/v1/payment_intents".into(), &headers, &body).await {
+        return (replay.0, axum::Json(replay.1));
+    }
+    let n = fake.requests().len();
+    let reply = if body.contains("payment_method=pm_card_visa") {
+        (
+            StatusCode::OK,
+            json!({ "id": format!("pi_{n}"), "status": "requires_capture" }),
+        )
+    } else if body.contains("payment_method=pm_card_authenticationRequired") {
+        (
+            StatusCode::OK,
+            json!({ "id": format!("pi_{n}"), "status": "requires_action" }),
+        )
+    } else if body.contains("payment_method=pm_card_chargeDeclined") {
+        (
+            StatusCode::PAYMENT_REQUIRED,
+            json!({ "error": { "type": "card_error", "code": "card_declined", "decline_code": "generic_decline" } }),
+        )
+    } else {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({ "error": { "type": "api_error" } }),
+        )
+    };
+    remember(&fake, &headers, reply)
+}
+
+async fn intent_action(
+    State(fake): State<Fake>,
+    Path((id, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: String,
+) -> (StatusCode, axum::Json<Value>) {
+    if let Some(replay) = record(
+        &fake,
+        format!("/v1/payment_intents/{id}/{action}"),
+        &headers,
+        &body,
+    )
+    .await
+    {
+        return (replay.0, axum::Json(replay.1));
+    }
+    let status = if action == "capture" {
+        "succeeded"
+    } else {
+        "canceled"
+    };
+    remember(
+        &fake,
+        &headers,
+        (StatusCode::OK, json!({ "id": id, "status": status })),
+    )
+}
+
+async fn refunds(
+    State(fake): State<Fake>,
+    headers: HeaderMap,
+    body: String,
+) -> (StatusCode, axum::Json<Value>) {
+    if let Some(replay) = record(&fake, "/v1/refunds".into(), &headers, &body).await {
+        return (replay.0, axum::Json(replay.1));
+    }
+    remember(
+        &fake,
+        &headers,
+        (
+            StatusCode::OK,
+            json!({ "id": "re_1", "status": "succeeded" }),
+        ),
+    )
+}
+
+/// Starts the fake on a free loopback port; returns its base URL and its records.
+async fn fake_stripe() -> (String, Fake) {
+    let fake = Fake::default();
+    let router = Router::new()
+        .route("/v1/payment_intents", post(intents))
+        .route("/v1/payment_intents/{id}/{action}", post(intent_action))
+        .route("/v1/refunds", post(refunds))
+        .with_state(fake.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (format!("http://{addr}"), fake)
+}
+
+fn field<'a>(r: &'a Recorded, name: &str) -> Option<&'a str> {
+    r.form
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[tokio::test]
+async fn adapter_sends_exactly_what_stripe_expects() {
+    let (base, fake) = fake_stripe().await;
+    let stripe = StripeProvider::new(&base, "sk_test_123").unwrap_or_else(|e| panic!("{e}"));
+    let auth = |token: &str, key: &str| Authorization {
+        amount_minor: 4500,
+        currency: "EUR".into(),
+        payment_token: token.into(),
+        idempotency_key: key.into(),
+        order_id: "order-1".into(),
+    };
+    let intent = stripe
+        .authorize(&auth("pm_card_visa", "order-1:authorize"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let first = &fake.requests()[0];
+    assert_eq!(first.path, "/v1/payment_intents");
+    assert_eq!(first.authorization, "Bearer sk_test_123");
+    assert_eq!(first.idempotency_key, "order-1:authorize");
+    assert_eq!(first.content_type, "application/x-www-form-urlencoded");
+    let expected = [
+        ("amount", "4500"),
+        ("currency", "eur"),
+        ("payment_method", "pm_card_visa"),
+        ("confirm", "true"),
+        ("capture_method", "manual"),
+        ("automatic_payment_methods[enabled]", "true"),
+        ("automatic_payment_methods[allow_redirects]", "never"),
+        ("metadata[order_id]", "order-1"),
+    ];
+    let sent: Vec<(&str, &str)> = first
+        .form
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(sent, expected);
+    // A retry with the same key gets the same intent (Stripe replays; nothing new happens).
+    assert_eq!(
+        stripe
+            .authorize(&auth("pm_card_visa", "order-1:authorize"))
+            .await,
+        Ok(intent.clone())
+    );
+
+    stripe
+        .capture(&intent, "order-1:capture")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    stripe
+        .refund(&intent, 1000, "refund-1")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let requests = fake.requests();
+    let capture = &requests[2];
+    assert_eq!(
+        (capture.path.as_str(), capture.idempotency_key.as_str()),
+        (
+            format!("/v1/payment_intents/{intent}/capture").as_str(),
+            "order-1:capture"
+        )
+    );
+    let refund = &requests[3];
+    assert_eq!(refund.path, "/v1/refunds");
+    assert_eq!(
+        (field(refund, "payment_intent"), field(refund, "amount")),
+        (Some(intent.as_str()), Some("1000"))
+    );
+    assert_eq!(refund.idempotency_key, "refund-1");
+
+    assert_eq!(
+        stripe
+            .authorize(&auth("pm_card_chargeDeclined", "k2"))
+            .await,
+        Err(PaymentError::Declined("generic decline".into()))
+    );
+    assert_eq!(
+        stripe
+            .authorize(&auth("pm_card_authenticationRequired", "k3"))
+            .await,
+        Err(PaymentError::RequiresAction)
+    );
+    assert_eq!(
+        stripe.authorize(&auth("pm_server_error", "k4")).await,
+        Err(PaymentError::Timeout),
+        "5xx: outcome unknown, retry"
+    );
+    let dead = StripeProvider::new("http://127.0.0.1:9", "sk").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        dead.authorize(&auth("pm_card_visa", "k5")).await,
+        Err(PaymentError::Timeout),
+        "unreachable: retry"
+    );
+}
+
+const WEBHOOK_SECRET: &str = "whsec_local_test";
+
+async fn deliver(app: &TestApp, payload: &str, signature: &str) -> StatusCode {
+    let req = Request::post("/webhooks/payments/stripe")
+        .header("content-type", "application/json")
+        .header("stripe-signature", signature)
+        .body(Body::from(payload.to_owned()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    app.send(req).await.0
+}
+
+#[tokio::test]
+async fn checkout_over_stripe_survives_duplicate_and_reordered_webhooks() {
+    let (base, fake) = fake_stripe().await;
+    let app = TestApp::sqlite_with(|c| {
+        c.payment_provider = "stripe".into();
+        c.stripe_api_base = base.clone();
+        c.stripe_secret_key = Some("sk_test_123".into());
+        c.stripe_webhook_secret = Some(WEBHOOK_SECRET.into());
+    })
+    .await;
+    let org = app.organizer("stripe-org@example.org").await;
+    let event = str_of(
+        &app.ok(
+            Some(&org),
+            "mutation($i: EventInput!) { createEvent(input: $i) { id } }",
+            json!({ "i": event_input("Stripe night", 90) }),
+        )
+        .await["createEvent"]["id"],
+    );
+    let mut ticket = ticket_input();
+    ticket["saleStartsAt"] = json!("2020-01-01T00:00:00Z");
+    ticket["saleEndsAt"] = json!("2029-12-31T00:00:00Z");
+    let tt = str_of(&app.ok(Some(&org), "mutation($e: ID!, $t: TicketTypeInput!) { addTicketType(eventId: $e, input: $t) { id } }", json!({ "e": event, "t": ticket })).await["addTicketType"]["id"]);
+    app.ok(
+        Some(&org),
+        "mutation($e: ID!) { publishEvent(id: $e) { id } }",
+        json!({ "e": event }),
+    )
+    .await;
+    let (buyer, _, _) = app.sign_up("stripe-buyer@example.org", "ATTENDEE").await;
+    let hold = str_of(&app.ok(Some(&buyer), "mutation($e: ID!, $tt: ID!) { holdTickets(eventId: $e, items: [{ticketTypeId: $tt, quantity: 2}], idempotencyKey: \"stripe-hold-1\") { id } }", json!({ "e": event, "tt": tt })).await["holdTickets"]["id"]);
+    let order = app.ok(Some(&buyer), "mutation($h: ID!) { checkout(holdId: $h, payment: {token: \"pm_card_visa\"}, idempotencyKey: \"stripe-pay-1\") { id status tickets { id } } }", json!({ "h": hold })).await["checkout"].clone();
+    assert_eq!(order["status"], "COMPLETED");
+    let order_id = str_of(&order["id"]);
+    let calls: Vec<(String, String)> = fake
+        .requests()
+        .iter()
+        .map(|r| (r.path.clone(), r.idempotency_key.clone()))
+        .collect();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(
+        calls[0],
+        (
+            "/v1/payment_intents".to_owned(),
+            format!("{order_id}:authorize")
+        )
+    );
+    assert!(calls[1].0.ends_with("/capture") && calls[1].1 == format!("{order_id}:capture"));
+
+    let now = chrono::Utc::now().timestamp();
+    let succeeded = json!({ "id": "evt_1", "type": "payment_intent.succeeded", "data": { "object": { "id": "pi_1", "metadata": { "order_id": order_id } } } }).to_string();
+    let failed_late = json!({ "id": "evt_0", "type": "payment_intent.payment_failed", "data": { "object": { "id": "pi_1", "metadata": { "order_id": order_id } } } }).to_string();
+    // Delivered twice, then an older event arrives last.
+    assert_eq!(
+        deliver(
+            &app,
+            &succeeded,
+            &sign_webhook(succeeded.as_bytes(), WEBHOOK_SECRET, now)
+        )
+        .await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        deliver(
+            &app,
+            &succeeded,
+            &sign_webhook(succeeded.as_bytes(), WEBHOOK_SECRET, now)
+        )
+        .await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        deliver(
+            &app,
+            &failed_late,
+            &sign_webhook(failed_late.as_bytes(), WEBHOOK_SECRET, now - 30)
+        )
+        .await,
+        StatusCode::OK
+    );
+    let after = app
+        .ok(
+            Some(&buyer),
+            "query($id: ID!) { order(id: $id) { status tickets { id } } }",
+            json!({ "id": order_id }),
+        )
+        .await;
+    assert_eq!(after["order"]["status"], "COMPLETED");
+    assert_eq!(after["order"]["tickets"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        fake.requests().len(),
+        2,
+        "webhooks caused no further provider calls"
+    );
+    // Forged, tampered and stale deliveries are refused.
+    assert_eq!(
+        deliver(
+            &app,
+            &succeeded,
+            &sign_webhook(succeeded.as_bytes(), "whsec_wrong", now)
+        )
+        .await,
+        StatusCode::BAD_REQUEST
+    );
+    let tampered = succeeded.replace("evt_1", "evt_9");
+    assert_eq!(
+        deliver(
+            &app,
+            &tampered,
+            &sign_webhook(succeeded.as_bytes(), WEBHOOK_SECRET, now)
+        )
+        .await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        deliver(
+            &app,
+            &succeeded,
+            &sign_webhook(succeeded.as_bytes(), WEBHOOK_SECRET, now - 3600)
+        )
+        .await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(deliver(&app, &succeeded, "").await, StatusCode::BAD_REQUEST);
+    // Unknown orders are acknowledged (Stripe would retry forever otherwise) and ignored.
+    let stranger = json!({ "id": "evt_2", "type": "payment_intent.succeeded", "data": { "object": { "metadata": { "order_id": "nope" } } } }).to_string();
+    assert_eq!(
+        deliver(
+            &app,
+            &stranger,
+            &sign_webhook(stranger.as_bytes(), WEBHOOK_SECRET, now)
+        )
+        .await,
+        StatusCode::OK
+    );
+    // Refund through Stripe.
+    let refunded = app
+        .ok(
+            Some(&org),
+            "mutation($o: ID!) { refundOrder(orderId: $o) { status refundedMinor } }",
+            json!({ "o": order_id }),
+        )
+        .await;
+    assert_eq!(refunded["refundOrder"]["status"], "REFUNDED");
+    let last = fake
+        .requests()
+        .last()
+        .cloned()
+        .unwrap_or_else(|| panic!("no refund call"));
+    assert_eq!(
+        (last.path.as_str(), field(&last, "amount")),
+        ("/v1/refunds", Some("5000"))
+    );
+}
