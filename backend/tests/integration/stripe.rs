@@ -78,10 +78,10 @@ fn remember(
     headers: &HeaderMap,
     reply: (StatusCode, Value),
 ) -> (StatusCode, axum::Json<Value>) {
-    if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
-        if let Ok(mut r) = fake.replies.lock() {
-            r.insert(key.to_owned(), reply.clone());
-        }
+    if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok())
+        && let Ok(mut r) = fake.replies.lock()
+    {
+        r.insert(key.to_owned(), reply.clone());
     }
     (reply.0, axum::Json(reply.1))
 }
