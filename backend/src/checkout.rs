@@ -15,6 +15,7 @@ use crate::AppState;
 use crate::db::orders::{CheckoutStart, NewOrder, OrderRow, RefundRow};
 use crate::db::{StoreError, now};
 use crate::error::{ApiError, Code};
+use crate::issuing::Issuer;
 use crate::payments::{Authorization, PaymentError};
 
 /// Immediate retries of a capture whose answer was lost, before leaving it to [`resume`].
@@ -174,7 +175,7 @@ pub async fn advance(state: &AppState, mut order: OrderRow) -> Result<OrderRow, 
                     }
                 }
             }
-            "captured" => match db.issue_tickets(&order, now).await {
+            "captured" => match issue(state, &order, now).await {
                 Ok(issued) => issued,
                 Err(e) => {
                     tracing::error!(order = %order.id, error = ?e, "issuance failed after capture; refunding");
@@ -218,6 +219,23 @@ pub async fn advance(state: &AppState, mut order: OrderRow) -> Result<OrderRow, 
         order = db.order(&order.id).await?.ok_or(StoreError::NotFound)?;
     }
     Ok(order)
+}
+
+/// Signs and stores the order's tickets with its event's active key (created on the
+/// event's first issuance, before the issuing transaction, so concurrent first issuances
+/// agree on one key instead of failing).
+async fn issue(state: &AppState, order: &OrderRow, now: i64) -> Result<bool, StoreError> {
+    let event = state
+        .db
+        .event(&order.event_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let (key_id, seed) = state
+        .db
+        .ensure_event_key(&event.id, &state.sealer, Issuer::public_key_hex, now)
+        .await?;
+    let issuer = Issuer::new(&event, key_id, seed)?;
+    state.db.issue_tickets(order, &issuer, now).await
 }
 
 /// Sends a recorded refund to the provider and books it when the provider confirms.

@@ -72,6 +72,9 @@ pub struct Config {
     /// `GUICHET_REFUND_WINDOW_SECS`: buyers may refund until this long before the event
     /// starts (default 48 hours); organizers may refund any time.
     pub refund_window_secs: i64,
+    /// `GUICHET_KEY_ENCRYPTION_KEY`: 64 hex characters sealing events' signing keys at rest;
+    /// derived from the token secret when unset (set a distinct one in production).
+    pub key_encryption_key: Option<[u8; 32]>,
     /// `GUICHET_TRUST_FORWARDED_FOR`: take the client address from `X-Forwarded-For`
     /// (only behind a proxy that sets it; default off).
     pub trust_forwarded_for: bool,
@@ -99,6 +102,7 @@ impl Default for Config {
             stripe_secret_key: None,
             stripe_webhook_secret: None,
             refund_window_secs: 48 * 3600,
+            key_encryption_key: None,
             trust_forwarded_for: false,
         }
     }
@@ -201,6 +205,19 @@ impl Config {
             stripe_secret_key: var("STRIPE_SECRET_KEY"),
             stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET"),
             refund_window_secs: parsed("GUICHET_REFUND_WINDOW_SECS", d.refund_window_secs)?,
+            key_encryption_key: match var("GUICHET_KEY_ENCRYPTION_KEY") {
+                None => None,
+                Some(hex_key) => {
+                    let mut key = [0u8; 32];
+                    hex::decode_to_slice(hex_key.trim(), &mut key).map_err(|_| {
+                        ConfigError::Invalid {
+                            name: "GUICHET_KEY_ENCRYPTION_KEY",
+                            reason: "must be 64 hex characters (32 bytes)".into(),
+                        }
+                    })?;
+                    Some(key)
+                }
+            },
             trust_forwarded_for: flag("GUICHET_TRUST_FORWARDED_FOR", false)?,
             database_url,
         })

@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 mod http;
+pub mod issuing;
 pub mod metrics;
 pub mod payments;
 pub mod seed;
@@ -56,6 +57,8 @@ pub struct Inner {
     pub hold_limiter: RateLimiter,
     /// The payment provider.
     pub payments: Arc<dyn PaymentProvider>,
+    /// Seals events' issuing keys at rest.
+    pub sealer: issuing::Sealer,
     /// The GraphQL schema (holds a clone of this state).
     schema: std::sync::OnceLock<GuichetSchema>,
 }
@@ -136,6 +139,10 @@ impl AppState {
         payments: Arc<dyn PaymentProvider>,
     ) -> Result<AppState, StartError> {
         let tokens = TokenKeys::new(secret, config.access_ttl, config.refresh_ttl);
+        let sealer = match &config.key_encryption_key {
+            Some(kek) => issuing::Sealer::new(kek),
+            None => issuing::Sealer::derived_from(secret),
+        };
         let auth_limiter = RateLimiter::new(config.auth_rate_per_minute, config.auth_rate_burst);
         let hold_limiter = RateLimiter::new(
             config.hold_rate_per_minute,
@@ -150,6 +157,7 @@ impl AppState {
                 auth_limiter,
                 hold_limiter,
                 payments,
+                sealer,
                 schema: std::sync::OnceLock::new(),
             }),
         };

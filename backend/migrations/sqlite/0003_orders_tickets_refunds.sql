@@ -34,12 +34,26 @@ CREATE TABLE tickets (
     holder_id      TEXT NOT NULL REFERENCES users (id),
     price_minor    BIGINT NOT NULL,
     status         TEXT NOT NULL CHECK (status IN ('valid', 'revoked')),
+    -- The signed credential (base45 text) the holder shows at the door.
+    credential     TEXT NOT NULL,
     created_at     BIGINT NOT NULL,
     revoked_at     BIGINT
 );
 CREATE INDEX tickets_by_order ON tickets (order_id);
 CREATE INDEX tickets_by_holder ON tickets (holder_id, created_at);
 CREATE INDEX tickets_by_event ON tickets (event_id, ticket_type_id);
+
+-- Each event's issuing keys. The private seed is sealed (ChaCha20-Poly1305, key from
+-- configuration); only the public key is ever served.
+CREATE TABLE event_keys (
+    event_id      TEXT NOT NULL REFERENCES events (id),
+    key_id        BIGINT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('active', 'rotated_out', 'retired')),
+    public_key    TEXT NOT NULL,
+    sealed_secret TEXT NOT NULL,
+    created_at    BIGINT NOT NULL,
+    PRIMARY KEY (event_id, key_id)
+);
 
 -- A refund is recorded (and its tickets revoked) before the provider is called; the id is
 -- the provider idempotency key, so a retry after a crash refunds once.

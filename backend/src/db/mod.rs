@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod catalog;
 pub mod feed;
 pub mod holds;
+pub mod keys;
 pub mod orders;
 mod search;
 

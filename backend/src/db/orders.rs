@@ -61,6 +61,8 @@ pub struct TicketRow {
     pub price_minor: i64,
     /// `valid` or `revoked`.
     pub status: String,
+    /// Signed credential text (what the QR code holds).
+    pub credential: String,
     /// Unix seconds.
     pub created_at: i64,
 }
@@ -119,8 +121,8 @@ pub enum CheckoutStart {
 const ORDER_COLUMNS: &str = "id, hold_id, user_id, event_id, status, total_minor, \
      refunded_minor, currency, provider, payment_token, intent_id, failure, attempts, \
      request_hash, created_at, updated_at";
-const TICKET_COLUMNS: &str =
-    "id, order_id, event_id, ticket_type_id, holder_id, price_minor, status, created_at";
+const TICKET_COLUMNS: &str = "id, order_id, event_id, ticket_type_id, holder_id, price_minor, \
+     status, credential, created_at";
 
 impl Db {
     /// Starts a checkout: reserves the hold for the order (the sweeper no longer expires it)
@@ -302,7 +304,12 @@ impl Db {
     /// Issues the tickets of a captured order and queues its confirmation, in one
     /// transaction: `captured → completed`, hold `converting → converted`. False if the order
     /// was not `captured` (another worker issued it).
-    pub async fn issue_tickets(&self, order: &OrderRow, now: i64) -> Result<bool, StoreError> {
+    pub async fn issue_tickets(
+        &self,
+        order: &OrderRow,
+        issuer: &crate::issuing::Issuer,
+        now: i64,
+    ) -> Result<bool, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let moved = sqlx::query(
@@ -332,9 +339,11 @@ impl Db {
             for (ticket_type, quantity, price) in lines {
                 for _ in 0..quantity {
                     let id = uuid::Uuid::now_v7().to_string();
+                    let credential = issuer.credential(&id, &ticket_type)?;
                     sqlx::query(
                         "INSERT INTO tickets (id, order_id, event_id, ticket_type_id, holder_id, \
-                         price_minor, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'valid', $7)",
+                         price_minor, status, credential, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, 'valid', $8, $7)",
                     )
                     .bind(&id)
                     .bind(&order.id)
@@ -343,6 +352,7 @@ impl Db {
                     .bind(&order.user_id)
                     .bind(price)
                     .bind(now)
+                    .bind(&credential)
                     .execute(&mut *tx)
                     .await?;
                     ids.push(id);

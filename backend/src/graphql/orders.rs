@@ -60,6 +60,9 @@ pub struct Ticket {
     pub price_minor: i64,
     /// Status.
     pub status: TicketStatus,
+    /// The signed credential: base45 text to show as a QR code (alphanumeric mode). It
+    /// carries no personal data; scanners verify it offline with the event's public keys.
+    pub credential: String,
     /// Issued at.
     pub issued_at: DateTime<Utc>,
 }
@@ -99,6 +102,7 @@ fn ticket(row: TicketRow) -> Ticket {
         } else {
             TicketStatus::Revoked
         },
+        credential: row.credential,
         issued_at: instant(row.created_at),
     }
 }
@@ -135,6 +139,17 @@ fn parts<'a>(ctx: &Context<'a>) -> ApiResult<(&'a AppState, Principal)> {
     Ok((state, req.principal()?.clone()))
 }
 
+/// A public key of an event's issuing key ring.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct EventKey {
+    /// The key id credentials name.
+    pub key_id: i64,
+    /// ACTIVE (signs new tickets), ROTATED_OUT (still verifies its tickets) or RETIRED.
+    pub status: String,
+    /// Ed25519 public key, hex.
+    pub public_key: String,
+}
+
 #[derive(Default, Debug)]
 pub struct OrderQuery;
 
@@ -167,6 +182,28 @@ impl OrderQuery {
             .await
             .map_err(ApiError::from)?;
         Ok(rows.into_iter().map(ticket).collect())
+    }
+
+    /// The public keys an event's tickets are signed with (what scanners verify against).
+    async fn event_keys(
+        &self,
+        ctx: &Context<'_>,
+        event_id: ID,
+    ) -> async_graphql::Result<Vec<EventKey>> {
+        let state = ctx.data::<AppState>()?;
+        let keys = state
+            .db
+            .event_keys(&event_id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(keys
+            .into_iter()
+            .map(|k| EventKey {
+                key_id: k.key_id,
+                status: k.status.to_uppercase(),
+                public_key: k.public_key,
+            })
+            .collect())
     }
 
     /// One of the caller's orders.

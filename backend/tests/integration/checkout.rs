@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 
+use guichet_domain::credential::Credential;
+use guichet_domain::keyring::{EventKeyRing, KeyId, public_key_from_hex};
 use serde_json::{Value, json};
 
 use crate::support::{TestApp, event_input, on_both, str_of, ticket_input};
@@ -181,6 +183,49 @@ async fn checkout_journey(app: TestApp) {
             .await["myTickets"],
         json!([])
     );
+    // Every ticket carries a credential signed by the event's published key, certifying
+    // exactly this ticket, event and type.
+    let wallet = app
+        .ok(
+            Some(&buyer),
+            "{ myTickets { id eventId ticketTypeId credential } }",
+            json!({}),
+        )
+        .await;
+    let keys = app
+        .ok(
+            None,
+            "query($e: ID!) { eventKeys(eventId: $e) { keyId status publicKey } }",
+            json!({ "e": event }),
+        )
+        .await;
+    assert_eq!(keys["eventKeys"].as_array().map(Vec::len), Some(1));
+    assert_eq!(keys["eventKeys"][0]["status"], "ACTIVE");
+    let event_uuid = uuid::Uuid::parse_str(&event).unwrap_or_else(|e| panic!("{e}"));
+    let mut ring = EventKeyRing::new(event_uuid);
+    let key_id = u32::try_from(keys["eventKeys"][0]["keyId"].as_i64().unwrap_or(0)).unwrap_or(0);
+    let public = public_key_from_hex(&str_of(&keys["eventKeys"][0]["publicKey"]))
+        .unwrap_or_else(|e| panic!("{e}"));
+    ring.rotate(KeyId(key_id), public)
+        .unwrap_or_else(|e| panic!("{e}"));
+    for t in wallet["myTickets"].as_array().into_iter().flatten() {
+        let credential =
+            Credential::parse(&str_of(&t["credential"])).unwrap_or_else(|e| panic!("{e}"));
+        ring.verify(&credential)
+            .unwrap_or_else(|e| panic!("signature: {e}"));
+        let claims = credential.claims();
+        assert_eq!(claims.ticket_id.to_string(), str_of(&t["id"]));
+        assert_eq!(claims.event_id, event_uuid);
+        assert_eq!(claims.ticket_type_id.to_string(), tt);
+    }
+    // The private key is stored sealed, never as its public-key-derivable seed in clear.
+    let (sealed,): (String,) = guichet_server::with_pool!(app.db(), |pool| {
+        sqlx::query_as("SELECT sealed_secret FROM event_keys")
+            .fetch_one(pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    });
+    assert!(sealed.len() > 60 && !sealed.contains(&str_of(&keys["eventKeys"][0]["publicKey"])));
     let outbox: (i64,) = guichet_server::with_pool!(app.db(), |pool| {
         sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE topic = 'order.completed'")
             .fetch_one(pool)

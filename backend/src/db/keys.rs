@@ -1,0 +1,85 @@
+//! Events' issuing keys.
+
+use super::{Db, StoreError};
+use crate::issuing::{Sealer, seal_context};
+use crate::with_pool;
+
+/// A public key of an event's ring.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventKeyRow {
+    /// Key id, as credentials name it.
+    pub key_id: i64,
+    /// `active`, `rotated_out` or `retired`.
+    pub status: String,
+    /// Ed25519 public key, hex.
+    pub public_key: String,
+}
+
+impl Db {
+    /// The event's active issuing key (id and seed), created on first use. Concurrent first
+    /// issuances agree on one key: the insert is a no-op for all but the first.
+    pub async fn ensure_event_key(
+        &self,
+        event_id: &str,
+        sealer: &Sealer,
+        public_key_of: impl Fn(&[u8; 32]) -> String,
+        now: i64,
+    ) -> Result<(i64, [u8; 32]), StoreError> {
+        let active = self.active_key(event_id).await?;
+        if let Some((key_id, sealed)) = active {
+            let seed = sealer
+                .open(&sealed, &seal_context(event_id, key_id))
+                .map_err(|_| StoreError::Conflict("event key cannot be unsealed"))?;
+            return Ok((key_id, seed));
+        }
+        let seed: [u8; 32] = rand::random();
+        let sealed = sealer
+            .seal(&seed, &seal_context(event_id, 1))
+            .map_err(|_| StoreError::Conflict("event key cannot be sealed"))?;
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO event_keys (event_id, key_id, status, public_key, sealed_secret, \
+                 created_at) VALUES ($1, 1, 'active', $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(event_id)
+            .bind(public_key_of(&seed))
+            .bind(&sealed)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        let (key_id, sealed) = self
+            .active_key(event_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let seed = sealer
+            .open(&sealed, &seal_context(event_id, key_id))
+            .map_err(|_| StoreError::Conflict("event key cannot be unsealed"))?;
+        Ok((key_id, seed))
+    }
+
+    async fn active_key(&self, event_id: &str) -> Result<Option<(i64, String)>, StoreError> {
+        Ok(with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT key_id, sealed_secret FROM event_keys \
+                 WHERE event_id = $1 AND status = 'active' ORDER BY key_id DESC LIMIT 1",
+            )
+            .bind(event_id)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+
+    /// The public half of an event's key ring.
+    pub async fn event_keys(&self, event_id: &str) -> Result<Vec<EventKeyRow>, StoreError> {
+        Ok(with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT key_id, status, public_key FROM event_keys WHERE event_id = $1 \
+                 ORDER BY key_id",
+            )
+            .bind(event_id)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+}
