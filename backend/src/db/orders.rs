@@ -536,3 +536,73 @@ impl Db {
         Ok(n == 1)
     }
 }
+
+/// One ticket type's line of a sales report.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SalesByType {
+    /// Ticket type.
+    pub ticket_type_id: String,
+    /// Its name.
+    pub name: String,
+    /// Capacity.
+    pub capacity: i64,
+    /// Valid tickets.
+    pub sold: i64,
+    /// Revoked (refunded) tickets.
+    pub refunded: i64,
+    /// Tickets in active or checking-out holds.
+    pub held: i64,
+    /// Price of valid tickets, minor units.
+    pub revenue_minor: i64,
+}
+
+/// One day's line of a sales report.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SalesByDay {
+    /// Day start, Unix seconds (UTC).
+    pub day: i64,
+    /// Tickets issued that day and still valid.
+    pub sold: i64,
+    /// Their price, minor units.
+    pub revenue_minor: i64,
+}
+
+impl Db {
+    /// Sales of an event by ticket type.
+    pub async fn sales_by_type(&self, event_id: &str) -> Result<Vec<SalesByType>, StoreError> {
+        Ok(with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT tt.id AS ticket_type_id, tt.name, tt.capacity, \
+                 CAST((SELECT COUNT(*) FROM tickets t WHERE t.ticket_type_id = tt.id \
+                   AND t.status = 'valid') AS BIGINT) AS sold, \
+                 CAST((SELECT COUNT(*) FROM tickets t WHERE t.ticket_type_id = tt.id \
+                   AND t.status = 'revoked') AS BIGINT) AS refunded, \
+                 CAST((SELECT COALESCE(SUM(a.quantity), 0) FROM hold_allocations a \
+                   JOIN holds h ON h.id = a.hold_id WHERE a.ticket_type_id = tt.id \
+                   AND h.status IN ('active', 'converting')) AS BIGINT) AS held, \
+                 CAST((SELECT COALESCE(SUM(t.price_minor), 0) FROM tickets t \
+                   WHERE t.ticket_type_id = tt.id AND t.status = 'valid') AS BIGINT) AS revenue_minor \
+                 FROM ticket_types tt WHERE tt.event_id = $1 ORDER BY tt.position",
+            )
+            .bind(event_id)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Sales of an event by UTC day of issuance.
+    pub async fn sales_by_day(&self, event_id: &str) -> Result<Vec<SalesByDay>, StoreError> {
+        Ok(with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT CAST(created_at - (created_at % 86400) AS BIGINT) AS day, \
+                 CAST(COUNT(*) AS BIGINT) AS sold, \
+                 CAST(COALESCE(SUM(price_minor), 0) AS BIGINT) AS revenue_minor \
+                 FROM tickets WHERE event_id = $1 AND status = 'valid' \
+                 GROUP BY created_at - (created_at % 86400) ORDER BY day",
+            )
+            .bind(event_id)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+}

@@ -139,6 +139,55 @@ fn parts<'a>(ctx: &Context<'a>) -> ApiResult<(&'a AppState, Principal)> {
     Ok((state, req.principal()?.clone()))
 }
 
+/// One ticket type's sales.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct TicketTypeSales {
+    /// Ticket type.
+    pub ticket_type_id: ID,
+    /// Its name.
+    pub name: String,
+    /// Capacity.
+    pub capacity: i64,
+    /// Valid tickets sold.
+    pub sold: i64,
+    /// Tickets refunded.
+    pub refunded: i64,
+    /// Tickets reserved in holds right now.
+    pub held: i64,
+    /// Revenue of valid tickets, minor units.
+    pub revenue_minor: i64,
+}
+
+/// One day's sales (UTC).
+#[derive(SimpleObject, Debug, Clone)]
+pub struct DaySales {
+    /// The day (00:00 UTC).
+    pub day: DateTime<Utc>,
+    /// Valid tickets issued that day.
+    pub sold: i64,
+    /// Their revenue, minor units.
+    pub revenue_minor: i64,
+}
+
+/// An event's sales, for its organizer.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct SalesReport {
+    /// The event.
+    pub event_id: ID,
+    /// ISO 4217 of the amounts (the first ticket type's).
+    pub currency: Option<String>,
+    /// Valid tickets in all.
+    pub sold: i64,
+    /// Held right now in all.
+    pub held: i64,
+    /// Revenue in all, minor units.
+    pub revenue_minor: i64,
+    /// By ticket type.
+    pub by_ticket_type: Vec<TicketTypeSales>,
+    /// By day of sale.
+    pub by_day: Vec<DaySales>,
+}
+
 /// A public key of an event's issuing key ring.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct EventKey {
@@ -204,6 +253,68 @@ impl OrderQuery {
                 public_key: k.public_key,
             })
             .collect())
+    }
+
+    /// Sales of an event: sold, held and revenue by ticket type and by day (its organizer).
+    async fn sales_report(
+        &self,
+        ctx: &Context<'_>,
+        event_id: ID,
+    ) -> async_graphql::Result<SalesReport> {
+        let (state, me) = parts(ctx)?;
+        let event = state.db.event(&event_id).await.map_err(ApiError::from)?;
+        let Some(event) = event else {
+            return Err(ApiError::not_found("event").into());
+        };
+        if !(me.role == Role::Admin
+            || (me.role == Role::Organizer && event.organizer_id == me.user_id))
+        {
+            return Err(ApiError::forbidden().into());
+        }
+        let types = state
+            .db
+            .sales_by_type(&event.id)
+            .await
+            .map_err(ApiError::from)?;
+        let days = state
+            .db
+            .sales_by_day(&event.id)
+            .await
+            .map_err(ApiError::from)?;
+        let currency = state
+            .db
+            .ticket_types_of(std::slice::from_ref(&event.id))
+            .await
+            .map_err(ApiError::from)?
+            .first()
+            .map(|t| t.currency.clone());
+        Ok(SalesReport {
+            event_id: ID(event.id),
+            currency,
+            sold: types.iter().map(|t| t.sold).sum(),
+            held: types.iter().map(|t| t.held).sum(),
+            revenue_minor: types.iter().map(|t| t.revenue_minor).sum(),
+            by_ticket_type: types
+                .into_iter()
+                .map(|t| TicketTypeSales {
+                    ticket_type_id: ID(t.ticket_type_id),
+                    name: t.name,
+                    capacity: t.capacity,
+                    sold: t.sold,
+                    refunded: t.refunded,
+                    held: t.held,
+                    revenue_minor: t.revenue_minor,
+                })
+                .collect(),
+            by_day: days
+                .into_iter()
+                .map(|d| DaySales {
+                    day: instant(d.day),
+                    sold: d.sold,
+                    revenue_minor: d.revenue_minor,
+                })
+                .collect(),
+        })
     }
 
     /// One of the caller's orders.

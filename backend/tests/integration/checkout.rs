@@ -502,6 +502,53 @@ async fn refunds_revoke_tickets_and_return_stock(app: TestApp) {
     assert_money_consistent(&app).await;
 }
 
+#[tokio::test]
+async fn sales_report_adds_up() {
+    let app = TestApp::sqlite().await;
+    let org = app.organizer("report@example.org").await;
+    let (event, tt) = on_sale(&app, &org, 1500).await;
+    let (buyer, _, _) = app.sign_up("fan1@example.org", "ATTENDEE").await;
+    let h = hold(&app, &buyer, &event, &tt, 3, "hold-report-1").await;
+    let order = app
+        .ok(
+            Some(&buyer),
+            CHECKOUT,
+            json!({ "h": h, "t": "tok_visa", "k": "checkout-report" }),
+        )
+        .await["checkout"]
+        .clone();
+    let one = str_of(&order["tickets"][0]["id"]);
+    app.ok(Some(&org), REFUND, json!({ "o": order["id"], "t": [one] }))
+        .await;
+    hold(&app, &buyer, &event, &tt, 4, "hold-report-2").await;
+    let q = "query($e: ID!) { salesReport(eventId: $e) { currency sold held revenueMinor byTicketType { name capacity sold refunded held revenueMinor } byDay { sold revenueMinor } } }";
+    let report = app.ok(Some(&org), q, json!({ "e": event })).await["salesReport"].clone();
+    assert_eq!(report["currency"], "EUR");
+    assert_eq!(
+        (
+            report["sold"].as_i64(),
+            report["held"].as_i64(),
+            report["revenueMinor"].as_i64()
+        ),
+        (Some(2), Some(4), Some(3000))
+    );
+    assert_eq!(report["byTicketType"][0]["refunded"], 1);
+    assert_eq!(report["byTicketType"][0]["capacity"], 20);
+    assert_eq!(
+        report["byDay"],
+        json!([{ "sold": 2, "revenueMinor": 3000 }])
+    );
+    assert_eq!(
+        app.err(Some(&buyer), q, json!({ "e": event })).await,
+        "FORBIDDEN"
+    );
+    let rival = app.organizer("rival-report@example.org").await;
+    assert_eq!(
+        app.err(Some(&rival), q, json!({ "e": event })).await,
+        "FORBIDDEN"
+    );
+}
+
 async fn free_tickets_skip_payment(app: TestApp) {
     let org = app.organizer("free@example.org").await;
     let (event, tt) = on_sale(&app, &org, 0).await;
