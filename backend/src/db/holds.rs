@@ -70,8 +70,9 @@ pub struct HoldLine {
 /// How a hold attempt ended.
 #[derive(Debug)]
 pub enum HoldOutcome {
-    /// Stock reserved (or the same request was already answered: the original hold).
-    Held(HoldRow),
+    /// Stock reserved (or the same request was already answered: the original hold), with
+    /// its lines.
+    Held(HoldRow, Vec<HoldLine>),
     /// Not enough stock for this ticket type.
     SoldOut(String),
     /// The key was used before for a different request.
@@ -117,26 +118,35 @@ impl Db {
                 .fetch_optional(pool)
                 .await?
         });
-        Ok(existing.map(|row| {
-            if row.request_hash == hold.request_hash {
-                HoldOutcome::Held(row)
-            } else {
-                HoldOutcome::KeyReused
+        match existing {
+            None => Ok(None),
+            Some(row) if row.request_hash == hold.request_hash => {
+                let lines = self.hold_lines(&row.id).await?;
+                Ok(Some(HoldOutcome::Held(row, lines)))
             }
-        }))
+            Some(_) => Ok(Some(HoldOutcome::KeyReused)),
+        }
     }
 
     async fn try_create_hold(&self, hold: &NewHold) -> Result<HoldOutcome, StoreError> {
-        if let Some(outcome) = self.replay_hold(hold).await? {
-            return Ok(outcome);
+        match self.insert_hold(hold).await? {
+            Some(outcome) => Ok(outcome),
+            None => self.replay_hold(hold).await?.ok_or(StoreError::NotFound),
         }
+    }
+
+    /// The hold's transaction; `None` when (buyer, key) was already used.
+    async fn insert_hold(&self, hold: &NewHold) -> Result<Option<HoldOutcome>, StoreError> {
         let total: i64 = hold.items.iter().map(|(_, q, p)| q * p).sum();
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            sqlx::query(
+            // The idempotency check is the insert itself: a repeated (buyer, key) inserts
+            // nothing, and the transaction is dropped before any stock is touched.
+            let inserted = sqlx::query(
                 "INSERT INTO holds (id, user_id, event_id, status, total_minor, currency, \
                  idempotency_key, request_hash, created_at, expires_at) \
-                 VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9)",
+                 VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (user_id, idempotency_key) DO NOTHING",
             )
             .bind(&hold.id)
             .bind(&hold.user_id)
@@ -148,7 +158,11 @@ impl Db {
             .bind(hold.now)
             .bind(hold.expires_at)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                return Ok(None);
+            }
             for (ticket_type, quantity, price) in &hold.items {
                 let buckets: Vec<(i64, i64)> = sqlx::query_as(
                     "SELECT bucket, available FROM inventory_buckets WHERE ticket_type_id = $1 \
@@ -158,7 +172,7 @@ impl Db {
                 .fetch_all(&mut *tx)
                 .await?;
                 if buckets.is_empty() || buckets.iter().map(|b| b.1).sum::<i64>() < *quantity {
-                    return Ok(HoldOutcome::SoldOut(ticket_type.clone()));
+                    return Ok(Some(HoldOutcome::SoldOut(ticket_type.clone())));
                 }
                 let n = buckets.len();
                 let start = rand::rng().random_range(0..n);
@@ -217,7 +231,7 @@ impl Db {
                 }
                 if remaining > 0 {
                     // Dropping the transaction rolls back every decrement made so far.
-                    return Ok(HoldOutcome::SoldOut(ticket_type.clone()));
+                    return Ok(Some(HoldOutcome::SoldOut(ticket_type.clone())));
                 }
                 for (bucket, qty) in taken {
                     sqlx::query(
@@ -234,14 +248,29 @@ impl Db {
                     .await?;
                 }
             }
-            let sql =
-                sqlx::AssertSqlSafe(format!("SELECT {HOLD_COLUMNS} FROM holds WHERE id = $1"));
-            let row: HoldRow = sqlx::query_as(sql)
-                .bind(&hold.id)
-                .fetch_one(&mut *tx)
-                .await?;
             tx.commit().await?;
-            Ok(HoldOutcome::Held(row))
+            Ok(Some(HoldOutcome::Held(
+                HoldRow {
+                    id: hold.id.clone(),
+                    user_id: hold.user_id.clone(),
+                    event_id: hold.event_id.clone(),
+                    status: "active".into(),
+                    total_minor: total,
+                    currency: hold.currency.clone(),
+                    created_at: hold.now,
+                    expires_at: hold.expires_at,
+                    idempotency_key: hold.idempotency_key.clone(),
+                    request_hash: hold.request_hash.clone(),
+                },
+                hold.items
+                    .iter()
+                    .map(|(t, q, p)| HoldLine {
+                        ticket_type_id: t.clone(),
+                        quantity: *q,
+                        unit_price_minor: *p,
+                    })
+                    .collect(),
+            )))
         })
     }
 
@@ -339,5 +368,73 @@ impl Db {
             }
         }
         Ok(expired)
+    }
+}
+
+/// What a hold needs to know about one ticket type.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SaleTerms {
+    /// Ticket type.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Price, minor units.
+    pub price_minor: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// Unix seconds.
+    pub sale_starts_at: i64,
+    /// Unix seconds.
+    pub sale_ends_at: i64,
+    /// Per-order limit.
+    pub max_per_order: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct SaleRow {
+    status: String,
+    id: Option<String>,
+    name: Option<String>,
+    price_minor: Option<i64>,
+    currency: Option<String>,
+    sale_starts_at: Option<i64>,
+    sale_ends_at: Option<i64>,
+    max_per_order: Option<i64>,
+}
+
+impl Db {
+    /// An event's status and its ticket types' sale terms, in one read (the hold path).
+    pub async fn sale_terms(
+        &self,
+        event_id: &str,
+    ) -> Result<Option<(String, Vec<SaleTerms>)>, StoreError> {
+        let rows: Vec<SaleRow> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT e.status, t.id, t.name, t.price_minor, t.currency, t.sale_starts_at, \
+                 t.sale_ends_at, t.max_per_order FROM events e \
+                 LEFT JOIN ticket_types t ON t.event_id = e.id WHERE e.id = $1",
+            )
+            .bind(event_id)
+            .fetch_all(pool)
+            .await?
+        });
+        let Some(status) = rows.first().map(|r| r.status.clone()) else {
+            return Ok(None);
+        };
+        let terms = rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(SaleTerms {
+                    id: r.id?,
+                    name: r.name?,
+                    price_minor: r.price_minor?,
+                    currency: r.currency?,
+                    sale_starts_at: r.sale_starts_at?,
+                    sale_ends_at: r.sale_ends_at?,
+                    max_per_order: r.max_per_order?,
+                })
+            })
+            .collect();
+        Ok(Some((status, terms)))
     }
 }

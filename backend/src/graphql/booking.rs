@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use super::RequestContext;
 use super::types::instant;
 use crate::AppState;
-use crate::db::holds::{HoldOutcome, HoldRow, NewHold};
+use crate::db::holds::{HoldLine, HoldOutcome, HoldRow, NewHold};
 use crate::db::now;
 use crate::error::{ApiError, ApiResult, Code};
 
@@ -91,6 +91,10 @@ fn caller(ctx: &Context<'_>) -> ApiResult<String> {
 
 async fn to_api(state: &AppState, row: HoldRow) -> ApiResult<Hold> {
     let lines = state.db.hold_lines(&row.id).await?;
+    Ok(with_lines(row, lines))
+}
+
+fn with_lines(row: HoldRow, lines: Vec<HoldLine>) -> Hold {
     let status = match row.status.as_str() {
         "released" => HoldStatus::Released,
         "expired" => HoldStatus::Expired,
@@ -98,7 +102,7 @@ async fn to_api(state: &AppState, row: HoldRow) -> ApiResult<Hold> {
         "converted" => HoldStatus::Converted,
         _ => HoldStatus::Active,
     };
-    Ok(Hold {
+    Hold {
         id: ID(row.id),
         event_id: ID(row.event_id),
         status,
@@ -114,7 +118,7 @@ async fn to_api(state: &AppState, row: HoldRow) -> ApiResult<Hold> {
                 unit_price_minor: l.unit_price_minor,
             })
             .collect(),
-    })
+    }
 }
 
 /// Checks an idempotency key: 8–64 characters of `A–Z a–z 0–9 - _ : .`.
@@ -179,19 +183,18 @@ impl BookingMutation {
             }
         }
         merged.sort();
-        let event = state.db.event(&event_id).await.map_err(ApiError::from)?;
-        let event = match event {
-            Some(e) if e.status == "published" => e,
-            Some(e) if e.status == "cancelled" => {
+        let terms = state
+            .db
+            .sale_terms(&event_id)
+            .await
+            .map_err(ApiError::from)?;
+        let types = match terms {
+            Some((status, types)) if status == "published" => types,
+            Some((status, _)) if status == "cancelled" => {
                 return Err(ApiError::new(Code::Conflict, "this event was cancelled").into());
             }
             _ => return Err(ApiError::not_found("event").into()),
         };
-        let types = state
-            .db
-            .ticket_types_of(std::slice::from_ref(&event.id))
-            .await
-            .map_err(ApiError::from)?;
         let now = now();
         let mut lines = Vec::with_capacity(merged.len());
         let mut currency: Option<String> = None;
@@ -225,18 +228,18 @@ impl BookingMutation {
         let hold = NewHold {
             id: uuid::Uuid::now_v7().to_string(),
             user_id: user,
-            event_id: event.id.clone(),
+            event_id: event_id.to_string(),
             items: lines,
             currency: currency.unwrap_or_default(),
             idempotency_key,
-            request_hash: hex::encode(Sha256::digest(format!("{}|{request}", event.id))),
+            request_hash: hex::encode(Sha256::digest(format!("{}|{request}", event_id.as_str()))),
             now,
             expires_at: now + state.config.hold_ttl_secs,
         };
         match state.db.create_hold(&hold).await.map_err(ApiError::from)? {
-            HoldOutcome::Held(row) => {
+            HoldOutcome::Held(row, lines) => {
                 state.metrics.hold("held");
-                Ok(to_api(state, row).await?)
+                Ok(with_lines(row, lines))
             }
             HoldOutcome::SoldOut(_) => {
                 state.metrics.hold("sold_out");

@@ -119,6 +119,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // reqwest is built without a default TLS provider (see the workspace Cargo.toml).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     match run().await {
         Ok(0) => std::process::ExitCode::SUCCESS,
         Ok(_) => std::process::ExitCode::from(3),
