@@ -75,6 +75,10 @@ pub struct Config {
     /// `GUICHET_KEY_ENCRYPTION_KEY`: 64 hex characters sealing events' signing keys at rest;
     /// derived from the token secret when unset (set a distinct one in production).
     pub key_encryption_key: Option<[u8; 32]>,
+    /// `GUICHET_BENCH_ROUTES`: expose `POST /bench/decrement/{ticketTypeId}`, the bare
+    /// conditional decrement the load generator compares holds with (default off; never in
+    /// production: it takes stock without a hold).
+    pub bench_routes: bool,
     /// `GUICHET_TRUST_FORWARDED_FOR`: take the client address from `X-Forwarded-For`
     /// (only behind a proxy that sets it; default off).
     pub trust_forwarded_for: bool,
@@ -103,6 +107,7 @@ impl Default for Config {
             stripe_webhook_secret: None,
             refund_window_secs: 48 * 3600,
             key_encryption_key: None,
+            bench_routes: false,
             trust_forwarded_for: false,
         }
     }
@@ -218,6 +223,7 @@ impl Config {
                     Some(key)
                 }
             },
+            bench_routes: flag("GUICHET_BENCH_ROUTES", false)?,
             trust_forwarded_for: flag("GUICHET_TRUST_FORWARDED_FOR", false)?,
             database_url,
         })

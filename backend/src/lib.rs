@@ -178,7 +178,12 @@ impl AppState {
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+    let mut router = Router::new();
+    if state.config.bench_routes {
+        router = router
+            .route("/bench/decrement/{ticket_type_id}", axum::routing::post(http::bench_decrement));
+    }
+    router
         .route("/graphql", get(graphql::graphiql).post(graphql::post))
         .route("/health", get(http::health))
         .route("/ready", get(http::ready))

@@ -438,3 +438,21 @@ impl Db {
         Ok(Some((status, terms)))
     }
 }
+
+impl Db {
+    /// The bare conditional decrement of one bucket (the benchmark reference).
+    pub async fn bench_decrement(&self, ticket_type_id: &str, bucket: i64) -> Result<bool, StoreError> {
+        let n = with_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE inventory_buckets SET available = available - 1 \
+                 WHERE ticket_type_id = $1 AND bucket = $2 AND available >= 1",
+            )
+            .bind(ticket_type_id)
+            .bind(bucket)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(n == 1)
+    }
+}

@@ -100,3 +100,20 @@ pub async fn webhook(
     }
     (StatusCode::OK, "received").into_response()
 }
+
+/// `POST /bench/decrement/{ticket_type_id}` (only with `GUICHET_BENCH_ROUTES=1`): one
+/// conditional decrement of a random bucket, nothing else — the storage ceiling the hold
+/// path is measured against. Answers `1` if a ticket was taken, `0` if not.
+pub async fn bench_decrement(
+    State(state): State<AppState>,
+    axum::extract::Path(ticket_type_id): axum::extract::Path<String>,
+) -> Response {
+    let bucket: i64 = rand::random_range(0..guichet_domain::inventory::MAX_BUCKETS);
+    match state.db.bench_decrement(&ticket_type_id, bucket).await {
+        Ok(taken) => (StatusCode::OK, if taken { "1" } else { "0" }).into_response(),
+        Err(e) => {
+            tracing::warn!(error = ?e, "bench decrement failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "storage error").into_response()
+        }
+    }
+}

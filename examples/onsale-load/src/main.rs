@@ -1,8 +1,10 @@
 //! `onsale-load`: an on-sale spike against a running Guichet server.
 //!
-//! Creates an organizer, an event with one ticket type of `--capacity`, and `--buyers`
+//! Creates an organizer, an event with two ticket types of `--capacity`, and `--buyers`
 //! accounts; then `--concurrency` workers fire `--requests` one-ticket holds as fast as the
-//! server answers. Prints holds/s, latency percentiles, how many were held and refused, and
+//! server answers, then pays for up to `--checkouts` of the holds, then (if the server runs
+//! with `GUICHET_BENCH_ROUTES=1`) fires the same number of bare conditional decrements at the
+//! twin ticket type: the storage ceiling. Prints rates, latency percentiles, held and refused,
 //! the oversell count (tickets held beyond capacity, read back from the server: must be 0).
 //!
 //! The server must allow the rate: start it with `GUICHET_HOLD_RATE_PER_MINUTE=100000000`
@@ -20,6 +22,7 @@ struct Args {
     buyers: usize,
     requests: usize,
     concurrency: usize,
+    checkouts: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -29,6 +32,7 @@ fn parse_args() -> Result<Args, String> {
         buyers: 64,
         requests: 30_000,
         concurrency: 64,
+        checkouts: 5_000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -40,6 +44,7 @@ fn parse_args() -> Result<Args, String> {
             "--buyers" => args.buyers = number()?.max(1),
             "--requests" => args.requests = number()?,
             "--concurrency" => args.concurrency = number()?.max(1),
+            "--checkouts" => args.checkouts = number()?,
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -164,6 +169,15 @@ async fn run() -> Result<i64, String> {
         )
         .await?;
     let tt = text(&tt["addTicketType"]["id"])?;
+    // A twin ticket type that only the reference phase decrements.
+    api.data(
+        Some(&org),
+        "mutation($e: ID!, $t: TicketTypeInput!) { addTicketType(eventId: $e, input: $t) { id } }",
+        json!({ "e": event, "t": { "name": "Reference", "priceMinor": 4500, "currency": "EUR",
+                "capacity": args.capacity, "saleStartsAt": "2020-01-01T00:00:00Z",
+                "saleEndsAt": "2031-06-01T00:00:00Z", "maxPerOrder": 4 } }),
+    )
+    .await?;
     api.data(
         Some(&org),
         "mutation($e: ID!) { publishEvent(id: $e) { id } }",
@@ -183,75 +197,39 @@ async fn run() -> Result<i64, String> {
         args.capacity, args.buyers, args.requests, args.concurrency
     );
 
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..args.concurrency {
-        let (api, tokens, next, event, tt) = (
-            api.clone(),
-            tokens.clone(),
-            next.clone(),
-            event.clone(),
-            tt.clone(),
-        );
-        let total = args.requests;
-        workers.push(tokio::spawn(async move {
-            let (mut latencies, mut held, mut sold_out, mut failed) = (Vec::new(), 0usize, 0usize, 0usize);
-            loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                if n >= total {
-                    break;
-                }
-                let token = &tokens[n % tokens.len()];
+    // Phase 1: the spike of holds.
+    let holds = fire(args.requests, args.concurrency, {
+        let (api, tokens, event, tt) = (api.clone(), tokens.clone(), event.clone(), tt.clone());
+        move |n| {
+            let (api, tokens, event, tt) = (api.clone(), tokens.clone(), event.clone(), tt.clone());
+            async move {
+                let token = tokens[n % tokens.len()].clone();
                 let vars = json!({ "e": event, "items": [{ "ticketTypeId": tt, "quantity": 1 }], "k": format!("load-{n:08}") });
-                let t0 = Instant::now();
-                let result = api
-                    .call(Some(token), "mutation($e: ID!, $items: [HoldItemInput!]!, $k: String!) { holdTickets(eventId: $e, items: $items, idempotencyKey: $k) { id } }", vars)
-                    .await;
-                latencies.push(t0.elapsed());
-                match result.as_ref().map(|v| v["errors"][0]["extensions"]["code"].as_str()) {
-                    Ok(None) => held += 1,
-                    Ok(Some("SOLD_OUT")) => sold_out += 1,
-                    _ => failed += 1,
+                let v = api.call(Some(&token), HOLD, vars).await?;
+                match v["errors"][0]["extensions"]["code"].as_str() {
+                    None => Ok(Outcome::Done(v["data"]["holdTickets"]["id"].as_str().unwrap_or("").to_owned(), n % tokens.len())),
+                    Some("SOLD_OUT") => Ok(Outcome::Refused),
+                    Some(code) => Err(code.to_owned()),
                 }
             }
-            (latencies, held, sold_out, failed)
-        }));
-    }
-    let (mut latencies, mut held, mut sold_out, mut failed) = (Vec::new(), 0, 0, 0);
-    for w in workers {
-        let (l, h, s, f) = w.await.map_err(|e| e.to_string())?;
-        latencies.extend(l);
-        held += h;
-        sold_out += s;
-        failed += f;
-    }
-    let elapsed = started.elapsed();
-    latencies.sort();
+        }
+    })
+    .await;
+    let held: Vec<(String, usize)> = holds.done.clone();
     let check = api
         .data(
             None,
-            "query($e: ID!) { event(id: $e) { ticketTypes { available capacity } } }",
+            "query($e: ID!) { event(id: $e) { ticketTypes { id available } } }",
             json!({ "e": event }),
         )
         .await?;
     let available = check["event"]["ticketTypes"][0]["available"]
         .as_i64()
         .unwrap_or(-1);
-    let held_i64 = i64::try_from(held).unwrap_or(i64::MAX);
-    let oversold = (held_i64 - args.capacity).max(0) + i64::from(available < 0);
-    let consistent = available == args.capacity - held_i64;
-    let secs = elapsed.as_secs_f64();
-    println!("holds/s         {:.0}", latencies.len() as f64 / secs);
-    println!(
-        "p50 / p99 / max {:.1} / {:.1} / {:.1} ms",
-        ms(percentile(&latencies, 0.50)),
-        ms(percentile(&latencies, 0.99)),
-        ms(percentile(&latencies, 1.0))
-    );
-    println!("held            {held}");
-    println!("sold out        {sold_out}");
-    println!("other errors    {failed}");
+    let held_count = i64::try_from(held.len()).unwrap_or(i64::MAX);
+    let oversold = (held_count - args.capacity).max(0) + i64::from(available < 0);
+    let consistent = available == args.capacity - held_count;
+    holds.print("holds", "held", "sold out");
     println!(
         "available after {available} (capacity − held: {})",
         if consistent {
@@ -261,11 +239,187 @@ async fn run() -> Result<i64, String> {
         }
     );
     println!("oversold        {oversold}");
+
+    // Phase 2: pay for what was held (test provider, `tok_visa`).
+    let to_pay = held.len().min(args.checkouts);
+    let paid = fire(to_pay, args.concurrency, {
+        let (api, tokens, held) = (api.clone(), tokens.clone(), Arc::new(held));
+        move |n| {
+            let (api, tokens, held) = (api.clone(), tokens.clone(), held.clone());
+            async move {
+                let (hold, buyer) = &held[n];
+                let vars = json!({ "h": hold, "k": format!("pay-{n:08}") });
+                let v = api.call(Some(&tokens[*buyer]), CHECKOUT, vars).await?;
+                match (
+                    v["errors"][0]["extensions"]["code"].as_str(),
+                    v["data"]["checkout"]["status"].as_str(),
+                ) {
+                    (None, Some("COMPLETED")) => Ok(Outcome::Done(String::new(), 0)),
+                    (Some(code), _) => Err(code.to_owned()),
+                    (None, other) => Err(format!("status {other:?}")),
+                }
+            }
+        }
+    })
+    .await;
+    paid.print("checkouts", "completed", "refused");
+
+    // Phase 3: the storage ceiling — the bare conditional decrement over HTTP.
+    let reference_tt = text(&check["event"]["ticketTypes"][1]["id"])?;
+    let probe = api
+        .http
+        .post(format!(
+            "{}/bench/decrement/{reference_tt}",
+            args.url.trim_end_matches('/')
+        ))
+        .send()
+        .await;
+    if !probe.as_ref().is_ok_and(|r| r.status().as_u16() == 200) {
+        println!(
+            "reference       skipped: start the server with GUICHET_BENCH_ROUTES=1 to measure the bare decrement"
+        );
+    } else {
+        let reference = fire(args.requests, args.concurrency, {
+            let (api, url) = (
+                api.clone(),
+                format!(
+                    "{}/bench/decrement/{reference_tt}",
+                    args.url.trim_end_matches('/')
+                ),
+            );
+            move |_| {
+                let (api, url) = (api.clone(), url.clone());
+                async move {
+                    let body = api
+                        .http
+                        .post(&url)
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .text()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    Ok(if body == "1" {
+                        Outcome::Done(String::new(), 0)
+                    } else {
+                        Outcome::Refused
+                    })
+                }
+            }
+        })
+        .await;
+        reference.print("decrements", "taken", "empty bucket");
+        println!(
+            "holds / bare decrement throughput: {:.0} %",
+            100.0 * holds.rate() / reference.rate()
+        );
+    }
     Ok(if consistent {
         oversold
     } else {
         oversold.max(1)
     })
+}
+
+const HOLD: &str = "mutation($e: ID!, $items: [HoldItemInput!]!, $k: String!) { holdTickets(eventId: $e, items: $items, idempotencyKey: $k) { id } }";
+const CHECKOUT: &str = "mutation($h: ID!, $k: String!) { checkout(holdId: $h, payment: {token: \"tok_visa\"}, idempotencyKey: $k) { status } }";
+
+enum Outcome {
+    Done(String, usize),
+    Refused,
+}
+
+struct Phase {
+    latencies: Vec<Duration>,
+    done: Vec<(String, usize)>,
+    refused: usize,
+    failed: Vec<String>,
+    elapsed: Duration,
+}
+
+impl Phase {
+    fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+
+    fn print(&self, what: &str, done: &str, refused: &str) {
+        println!(
+            "{what:<15} {:.0}/s over {} requests",
+            self.rate(),
+            self.latencies.len()
+        );
+        println!(
+            "  p50 / p99 / max {:.1} / {:.1} / {:.1} ms",
+            ms(percentile(&self.latencies, 0.50)),
+            ms(percentile(&self.latencies, 0.99)),
+            ms(percentile(&self.latencies, 1.0))
+        );
+        println!(
+            "  {done} {}, {refused} {}, errors {}",
+            self.done.len(),
+            self.refused,
+            self.failed.len()
+        );
+        if let Some(first) = self.failed.first() {
+            println!("  first error: {first}");
+        }
+    }
+}
+
+/// Runs `total` calls of `call(n)` from `concurrency` workers, timing each.
+async fn fire<F, Fut>(total: usize, concurrency: usize, call: F) -> Phase
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<Outcome, String>> + Send,
+{
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (next, call) = (next.clone(), call.clone());
+        workers.push(tokio::spawn(async move {
+            let mut phase = Phase {
+                latencies: Vec::new(),
+                done: Vec::new(),
+                refused: 0,
+                failed: Vec::new(),
+                elapsed: Duration::ZERO,
+            };
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= total {
+                    break;
+                }
+                let t0 = Instant::now();
+                let outcome = call(n).await;
+                phase.latencies.push(t0.elapsed());
+                match outcome {
+                    Ok(Outcome::Done(id, who)) => phase.done.push((id, who)),
+                    Ok(Outcome::Refused) => phase.refused += 1,
+                    Err(e) => phase.failed.push(e),
+                }
+            }
+            phase
+        }));
+    }
+    let mut all = Phase {
+        latencies: Vec::new(),
+        done: Vec::new(),
+        refused: 0,
+        failed: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    for w in workers {
+        if let Ok(p) = w.await {
+            all.latencies.extend(p.latencies);
+            all.done.extend(p.done);
+            all.refused += p.refused;
+            all.failed.extend(p.failed);
+        }
+    }
+    all.elapsed = started.elapsed();
+    all.latencies.sort();
+    all
 }
 
 fn ms(d: Duration) -> f64 {
