@@ -180,8 +180,10 @@ pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let mut router = Router::new();
     if state.config.bench_routes {
-        router = router
-            .route("/bench/decrement/{ticket_type_id}", axum::routing::post(http::bench_decrement));
+        router = router.route(
+            "/bench/decrement/{ticket_type_id}",
+            axum::routing::post(http::bench_decrement),
+        );
     }
     router
         .route("/graphql", get(graphql::graphiql).post(graphql::post))

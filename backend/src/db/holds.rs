@@ -441,7 +441,11 @@ impl Db {
 
 impl Db {
     /// The bare conditional decrement of one bucket (the benchmark reference).
-    pub async fn bench_decrement(&self, ticket_type_id: &str, bucket: i64) -> Result<bool, StoreError> {
+    pub async fn bench_decrement(
+        &self,
+        ticket_type_id: &str,
+        bucket: i64,
+    ) -> Result<bool, StoreError> {
         let n = with_pool!(self, |pool| {
             sqlx::query(
                 "UPDATE inventory_buckets SET available = available - 1 \

@@ -103,7 +103,11 @@ fn schema_file_matches_the_server() {
 
 #[tokio::test]
 async fn bench_route_exists_only_when_enabled() {
-    let req = || Request::post("/bench/decrement/x").body(Body::empty()).unwrap_or_else(|e| panic!("{e}"));
+    let req = || {
+        Request::post("/bench/decrement/x")
+            .body(Body::empty())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
     let off = TestApp::sqlite().await;
     assert_eq!(off.send(req()).await.0, StatusCode::NOT_FOUND);
 
@@ -112,17 +116,34 @@ async fn bench_route_exists_only_when_enabled() {
     let mut input = crate::support::event_input("Bench", 5);
     input["title"] = json!("Bench");
     let event = app.event(&org, input, false).await;
-    let tt = app.ok(Some(&org), "query($e: ID!) { event(id: $e) { ticketTypes { id } } }", json!({ "e": event })).await;
+    let tt = app
+        .ok(
+            Some(&org),
+            "query($e: ID!) { event(id: $e) { ticketTypes { id } } }",
+            json!({ "e": event }),
+        )
+        .await;
     let tt = crate::support::str_of(&tt["event"]["ticketTypes"][0]["id"]);
     // 100 tickets in one bucket: 16 random buckets are tried, so some calls take nothing.
     let mut taken = 0;
     for _ in 0..200 {
-        let r = Request::post(format!("/bench/decrement/{tt}")).body(Body::empty()).unwrap_or_else(|e| panic!("{e}"));
+        let r = Request::post(format!("/bench/decrement/{tt}"))
+            .body(Body::empty())
+            .unwrap_or_else(|e| panic!("{e}"));
         let (status, _, body) = app.send(r).await;
         assert_eq!(status, StatusCode::OK);
         taken += i64::from(body == "1");
     }
-    let left = app.db().ticket_types_of(&[event]).await.unwrap_or_else(|e| panic!("{e}"))[0].available;
+    let left = app
+        .db()
+        .ticket_types_of(&[event])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))[0]
+        .available;
     assert!(taken > 0, "bucket 0 was never picked in 200 tries");
-    assert_eq!(left, 100 - taken, "every reported decrement took exactly one ticket");
+    assert_eq!(
+        left,
+        100 - taken,
+        "every reported decrement took exactly one ticket"
+    );
 }
