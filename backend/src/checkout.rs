@@ -175,6 +175,18 @@ pub async fn advance(state: &AppState, mut order: OrderRow) -> Result<OrderRow, 
                     }
                 }
             }
+            "captured" if event_cancelled(state, &order).await? => {
+                let failure = "the event was cancelled; the payment is refunded";
+                db.advance_order(
+                    &order.id,
+                    "captured",
+                    "refund_pending",
+                    None,
+                    Some(failure),
+                    now,
+                )
+                .await?
+            }
             "captured" => match issue(state, &order, now).await {
                 Ok(issued) => issued,
                 Err(e) => {
@@ -263,6 +275,33 @@ pub async fn settle_refund(state: &AppState, refund: &RefundRow) -> Result<bool,
     }
 }
 
+async fn event_cancelled(state: &AppState, order: &OrderRow) -> Result<bool, StoreError> {
+    Ok(state
+        .db
+        .event(&order.event_id)
+        .await?
+        .is_none_or(|e| e.status == "cancelled"))
+}
+
+/// Refunds every completed order of cancelled events (of one event, or all) that still has
+/// valid tickets: they are revoked, their stock returned, the money sent back. Safe to
+/// repeat; [`resume`] runs it too, which catches an order that completed while its event
+/// was being cancelled. Returns how many refunds were settled.
+pub async fn refund_cancelled(
+    state: &AppState,
+    event_id: Option<&str>,
+) -> Result<usize, StoreError> {
+    let mut settled = 0;
+    for order_id in state.db.orders_of_cancelled_events(event_id).await? {
+        if let Some(refund) = state.db.begin_refund(&order_id, &[], now()).await?
+            && settle_refund(state, &refund).await?
+        {
+            settled += 1;
+        }
+    }
+    Ok(settled)
+}
+
 /// Advances every order left unfinished since `before` and retries pending refunds.
 /// Returns how many orders and refunds reached a final state.
 pub async fn resume(state: &AppState, before: i64) -> Result<usize, StoreError> {
@@ -278,5 +317,6 @@ pub async fn resume(state: &AppState, before: i64) -> Result<usize, StoreError> 
             finished += 1;
         }
     }
+    finished += refund_cancelled(state, None).await?;
     Ok(finished)
 }

@@ -508,6 +508,25 @@ impl Db {
         })
     }
 
+    /// Completed orders of cancelled events that still hold valid tickets.
+    pub async fn orders_of_cancelled_events(
+        &self,
+        event_id: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT o.id FROM orders o JOIN events e ON e.id = o.event_id \
+                 WHERE e.status = 'cancelled' AND o.status = 'completed' \
+                 AND ($1 IS NULL OR o.event_id = $1) AND EXISTS (SELECT 1 FROM tickets t \
+                 WHERE t.order_id = o.id AND t.status = 'valid') ORDER BY o.created_at LIMIT 500",
+            )
+            .bind(event_id)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     /// Refunds not yet confirmed by the provider.
     pub async fn pending_refunds(&self) -> Result<Vec<RefundRow>, StoreError> {
         Ok(with_pool!(self, |pool| {

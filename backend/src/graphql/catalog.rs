@@ -420,6 +420,12 @@ async fn transition(
         .transition_event(&id, transition, now())
         .await
         .map_err(ApiError::from)?;
+    if transition == Transition::Cancel {
+        // Ticket holders get their money back now; what fails here the sweeper retries.
+        if let Err(e) = crate::checkout::refund_cancelled(state, Some(&id)).await {
+            tracing::warn!(event = %row.id, error = ?e, "refunds after cancellation will be retried");
+        }
+    }
     Ok(with_tickets(state, vec![(row, None)]).await?.remove(0))
 }
 

@@ -22,6 +22,8 @@ on_both!(
     free_tickets_skip_payment
 );
 
+on_both!(cancelling_an_event_refunds_its_orders);
+
 const HOLD: &str = "mutation($e: ID!, $tt: ID!, $q: Int!, $k: String!) { holdTickets(eventId: $e, items: [{ticketTypeId: $tt, quantity: $q}], idempotencyKey: $k) { id status } }";
 const CHECKOUT: &str = "mutation($h: ID!, $t: String!, $k: String!) { checkout(holdId: $h, payment: {token: $t}, idempotencyKey: $k) { id status totalMinor refundedMinor currency failure tickets { id status priceMinor } } }";
 const REFUND: &str = "mutation($o: ID!, $t: [ID!]!) { refundOrder(orderId: $o, ticketIds: $t) { id status refundedMinor tickets { id status } } }";
@@ -567,6 +569,72 @@ async fn free_tickets_skip_payment(app: TestApp) {
     assert!(
         app.payments.charges().is_empty(),
         "no provider call for a free order"
+    );
+    assert_money_consistent(&app).await;
+}
+
+async fn cancelling_an_event_refunds_its_orders(app: TestApp) {
+    let org = app.organizer("calloff@example.org").await;
+    let (event, tt) = on_sale(&app, &org, 2500).await;
+    let (buyer, _, _) = app.sign_up("disappointed@example.org", "ATTENDEE").await;
+    let h = hold(&app, &buyer, &event, &tt, 2, "hold-calloff-1").await;
+    let done = app
+        .ok(
+            Some(&buyer),
+            CHECKOUT,
+            json!({ "h": h, "t": "tok_visa", "k": "checkout-calloff-1" }),
+        )
+        .await;
+    assert_eq!(done["checkout"]["status"], "COMPLETED");
+    // A second order is mid-payment (captures failing) when the event is called off.
+    app.payments.fail_next_captures(3);
+    let h2 = hold(&app, &buyer, &event, &tt, 1, "hold-calloff-2").await;
+    let pending = app
+        .ok(
+            Some(&buyer),
+            CHECKOUT,
+            json!({ "h": h2, "t": "tok_visa", "k": "checkout-calloff-2" }),
+        )
+        .await;
+    assert_eq!(pending["checkout"]["status"], "PROCESSING");
+    app.ok(
+        Some(&org),
+        "mutation($e: ID!) { cancelEvent(id: $e) { status } }",
+        json!({ "e": event }),
+    )
+    .await;
+    let later = chrono::Utc::now().timestamp() + 60;
+    guichet_server::checkout::resume(&app.state, later)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let orders = app
+        .ok(
+            Some(&buyer),
+            "{ myOrders { status refundedMinor tickets { status } } }",
+            json!({}),
+        )
+        .await;
+    let orders = orders["myOrders"].as_array().cloned().unwrap_or_default();
+    assert_eq!(orders.len(), 2);
+    for o in &orders {
+        assert_eq!(o["status"], "REFUNDED", "{o}");
+        assert!(
+            o["tickets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .all(|t| t["status"] == "REVOKED")
+        );
+    }
+    let refunded: i64 = orders
+        .iter()
+        .filter_map(|o| o["refundedMinor"].as_i64())
+        .sum();
+    assert_eq!(refunded, 7500);
+    let charges = app.payments.charges();
+    assert_eq!(
+        charges.values().map(|c| c.refunded_minor).sum::<i64>(),
+        charges.values().map(|c| c.captured_minor).sum::<i64>()
     );
     assert_money_consistent(&app).await;
 }
