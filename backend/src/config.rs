@@ -69,8 +69,9 @@ pub struct Config {
     pub stripe_secret_key: Option<String>,
     /// `STRIPE_WEBHOOK_SECRET`, required to accept Stripe webhooks.
     pub stripe_webhook_secret: Option<String>,
-    /// `GUICHET_REFUND_WINDOW_SECS`: buyers may refund until this long before the event
-    /// starts (default 48 hours); organizers may refund any time.
+    /// `GUICHET_REFUND_WINDOW_SECS`: the refund policy of events created without one:
+    /// buyers may refund until this long before the event starts (default 48 hours). Each
+    /// event keeps its own policy (`setRefundPolicy`); organizers may refund any time.
     pub refund_window_secs: i64,
     /// `GUICHET_KEY_ENCRYPTION_KEY`: 64 hex characters sealing events' signing keys at rest;
     /// derived from the token secret when unset (set a distinct one in production).

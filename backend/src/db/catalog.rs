@@ -40,6 +40,8 @@ pub struct EventRow {
     pub created_at: i64,
     /// Unix seconds.
     pub updated_at: i64,
+    /// Buyers may refund until this many seconds before the start; never when `None`.
+    pub buyer_refund_cutoff_secs: Option<i64>,
 }
 
 /// A stored ticket type.
@@ -78,8 +80,12 @@ pub enum Transition {
     Cancel,
 }
 
+/// The refund cutoff of events created without an explicit policy: 48 hours before start.
+pub const DEFAULT_BUYER_REFUND_CUTOFF_SECS: i64 = 48 * 3600;
+
 pub(crate) const EVENT_COLUMNS: &str = "id, organizer_id, status, title, description, venue, \
-     city, latitude, longitude, starts_at, ends_at, time_zone, online, created_at, updated_at";
+     city, latitude, longitude, starts_at, ends_at, time_zone, online, created_at, updated_at, \
+     buyer_refund_cutoff_secs";
 const TICKET_COLUMNS: &str = "id, event_id, position, name, price_minor, currency, capacity, \
      sale_starts_at, sale_ends_at, max_per_order, (SELECT CAST(COALESCE(SUM(b.available), 0) AS BIGINT) \
      FROM inventory_buckets b WHERE b.ticket_type_id = ticket_types.id) AS available";
@@ -104,6 +110,12 @@ impl EventRow {
     /// Whether the public can see the event (published or cancelled after publication).
     pub fn is_public(&self) -> bool {
         self.status != "draft"
+    }
+
+    /// Whether its buyers may still refund at `now` under the event's refund policy.
+    pub fn buyer_may_refund(&self, now: i64) -> bool {
+        self.buyer_refund_cutoff_secs
+            .is_some_and(|cutoff| now <= self.starts_at.saturating_sub(cutoff))
     }
 }
 
@@ -175,7 +187,8 @@ macro_rules! reindex {
 }
 
 impl Db {
-    /// Stores a new draft event (validated by the caller).
+    /// Stores a new draft event (validated by the caller) under the default refund policy:
+    /// buyers may refund until [`DEFAULT_BUYER_REFUND_CUTOFF_SECS`] before the start.
     pub async fn create_event(
         &self,
         id: &str,
@@ -183,13 +196,34 @@ impl Db {
         d: &EventDetails,
         now: i64,
     ) -> Result<EventRow, StoreError> {
+        self.create_event_with_policy(
+            id,
+            organizer_id,
+            d,
+            Some(DEFAULT_BUYER_REFUND_CUTOFF_SECS),
+            now,
+        )
+        .await
+    }
+
+    /// Stores a new draft event (validated by the caller) with its refund policy: buyers may
+    /// refund until `buyer_refund_cutoff_secs` before the start, never when `None`.
+    pub async fn create_event_with_policy(
+        &self,
+        id: &str,
+        organizer_id: &str,
+        d: &EventDetails,
+        buyer_refund_cutoff_secs: Option<i64>,
+        now: i64,
+    ) -> Result<EventRow, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO events (id, organizer_id, status, title, description, venue, city, \
                  latitude, longitude, starts_at, ends_at, time_zone, online, search_text, \
-                 created_at, updated_at) \
-                 VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+                 created_at, updated_at, buyer_refund_cutoff_secs) \
+                 VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, \
+                 $15)",
             )
             .bind(id)
             .bind(organizer_id)
@@ -205,9 +239,37 @@ impl Db {
             .bind(d.online)
             .bind(d.index_text())
             .bind(now)
+            .bind(buyer_refund_cutoff_secs)
             .execute(&mut *tx)
             .await?;
             reindex!(self, tx, id, d.index_text());
+            tx.commit().await?;
+        });
+        self.event(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Replaces an event's refund policy. Cancelled events are frozen
+    /// ([`StoreError::Conflict`]); a published event's change reaches the catalog feed.
+    pub async fn set_refund_policy(
+        &self,
+        id: &str,
+        buyer_refund_cutoff_secs: Option<i64>,
+        now: i64,
+    ) -> Result<EventRow, StoreError> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let status = editable_status!(tx, id);
+            sqlx::query(
+                "UPDATE events SET buyer_refund_cutoff_secs = $2, updated_at = $3 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(buyer_refund_cutoff_secs)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if status == "published" {
+                record_change!(tx, id, now);
+            }
             tx.commit().await?;
         });
         self.event(id).await?.ok_or(StoreError::NotFound)

@@ -10,7 +10,7 @@ use guichet_domain::geo::GeoPoint;
 use guichet_domain::text;
 
 use super::RequestContext;
-use super::types::{Event, EventInput, EventPatch, TicketType, TicketTypeInput};
+use super::types::{Event, EventInput, EventPatch, RefundPolicyInput, TicketType, TicketTypeInput};
 use crate::AppState;
 use crate::auth::{Principal, Role};
 use crate::db::catalog::{EventRow, Transition};
@@ -314,22 +314,47 @@ impl CatalogQuery {
 
 #[Object]
 impl CatalogMutation {
-    /// Creates a draft event owned by the caller (organizers only).
+    /// Creates a draft event owned by the caller (organizers only). Without a
+    /// `refundPolicy`, buyers may refund until the server's default cutoff before the start.
     async fn create_event(
         &self,
         ctx: &Context<'_>,
         input: EventInput,
+        refund_policy: Option<RefundPolicyInput>,
     ) -> async_graphql::Result<Event> {
         let (state, principal) = (state(ctx)?, organizer(ctx)?);
         let details = EventDetails::from(input);
         details.validate().map_err(ApiError::from)?;
+        let cutoff = match refund_policy {
+            Some(policy) => policy.cutoff_secs()?,
+            None => Some(state.config.refund_window_secs),
+        };
         let id = uuid::Uuid::now_v7().to_string();
         let row = state
             .db
-            .create_event(&id, &principal.user_id, &details, now())
+            .create_event_with_policy(&id, &principal.user_id, &details, cutoff, now())
             .await
             .map_err(ApiError::from)?;
         Ok(Event::new(row, Vec::new(), None))
+    }
+
+    /// Replaces an event's refund policy (its organizer only; not once cancelled). It
+    /// applies to every refund asked from then on, tickets already sold included.
+    async fn set_refund_policy(
+        &self,
+        ctx: &Context<'_>,
+        event_id: ID,
+        policy: RefundPolicyInput,
+    ) -> async_graphql::Result<Event> {
+        let (state, principal) = (state(ctx)?, organizer(ctx)?);
+        let cutoff = policy.cutoff_secs()?;
+        owned_event(state, &principal, &event_id).await?;
+        let row = state
+            .db
+            .set_refund_policy(&event_id, cutoff, now())
+            .await
+            .map_err(ApiError::from)?;
+        Ok(with_tickets(state, vec![(row, None)]).await?.remove(0))
     }
 
     /// Changes an event's details (its organizer only). Published events' changes reach the

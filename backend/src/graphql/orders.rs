@@ -356,7 +356,7 @@ impl OrderMutation {
 
     /// Refunds some tickets of an order (all when `ticketIds` is empty) and revokes them;
     /// their stock goes back on sale and scanners reject them after their next sync. Buyers
-    /// may refund until the refund window before the event; its organizer any time.
+    /// may refund as the event's `refundPolicy` allows; its organizer any time.
     async fn refund_order(
         &self,
         ctx: &Context<'_>,
@@ -383,12 +383,13 @@ impl OrderMutation {
         if !organizer && !buyer {
             return Err(ApiError::not_found("order").into());
         }
-        if !organizer && now() > event.starts_at - state.config.refund_window_secs {
-            return Err(ApiError::new(
-                Code::Conflict,
-                "the refund window for this event has closed",
-            )
-            .into());
+        if !organizer && !event.buyer_may_refund(now()) {
+            let message = if event.buyer_refund_cutoff_secs.is_some() {
+                "the refund window for this event has closed"
+            } else {
+                "this event's tickets are not refundable; ask the organizer"
+            };
+            return Err(ApiError::new(Code::Conflict, message).into());
         }
         if row.status != "completed" {
             return Err(

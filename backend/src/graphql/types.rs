@@ -66,11 +66,65 @@ pub struct Event {
     pub distance_km: Option<f64>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// When buyers may refund their tickets themselves.
+    pub refund_policy: RefundPolicy,
+}
+
+/// An event's refund policy for its buyers (its organizer may refund at any time).
+#[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
+pub struct RefundPolicy {
+    /// Whether buyers may refund at all.
+    pub buyer_refunds: bool,
+    /// Buyers may refund until this many hours before the start (when they may at all).
+    pub cutoff_hours_before_start: Option<i64>,
+    /// The last instant buyers may refund (when they may at all).
+    pub buyer_refunds_until: Option<DateTime<Utc>>,
+}
+
+impl RefundPolicy {
+    fn of(row: &EventRow) -> RefundPolicy {
+        RefundPolicy {
+            buyer_refunds: row.buyer_refund_cutoff_secs.is_some(),
+            cutoff_hours_before_start: row.buyer_refund_cutoff_secs.map(|s| s / 3600),
+            buyer_refunds_until: row
+                .buyer_refund_cutoff_secs
+                .map(|s| instant(row.starts_at.saturating_sub(s))),
+        }
+    }
+}
+
+/// A refund policy to set on an event.
+#[derive(InputObject, Debug, Clone, Copy)]
+pub struct RefundPolicyInput {
+    /// Whether buyers may refund their tickets themselves.
+    pub buyer_refunds: bool,
+    /// Until how many hours before the start (0 to 8,760; required when `buyerRefunds`).
+    pub cutoff_hours_before_start: Option<i64>,
+}
+
+impl RefundPolicyInput {
+    /// The stored form: the cutoff in seconds, `None` when buyers may not refund.
+    pub(crate) fn cutoff_secs(self) -> Result<Option<i64>, crate::error::ApiError> {
+        match (self.buyer_refunds, self.cutoff_hours_before_start) {
+            (false, _) => Ok(None),
+            (true, Some(hours)) if (0..=8_760).contains(&hours) => Ok(Some(hours * 3600)),
+            (true, Some(_)) => Err(crate::error::ApiError::invalid(
+                "cutoffHoursBeforeStart",
+                "give 0 to 8760 hours",
+            )),
+            (true, None) => Err(crate::error::ApiError::invalid(
+                "cutoffHoursBeforeStart",
+                "required when buyers may refund",
+            )),
+        }
+    }
 }
 
 impl Event {
     pub(crate) fn new(row: EventRow, tickets: Vec<TicketType>, distance_km: Option<f64>) -> Event {
+        let refund_policy = RefundPolicy::of(&row);
         Event {
+            refund_policy,
             id: ID(row.id),
             title: row.title,
             description: row.description,
