@@ -61,6 +61,9 @@ pub struct Config {
     pub hold_ttl_secs: i64,
     /// `GUICHET_HOLD_RATE_PER_MINUTE` per buyer (default 120, burst 30).
     pub hold_rate_per_minute: u32,
+    /// `GUICHET_HOLD_BATCHING`: group concurrent holds into one transaction (default on;
+    /// off takes each hold in its own transaction, for comparison).
+    pub hold_batching: bool,
     /// `GUICHET_PAYMENT_PROVIDER`: `test` (default; deterministic test cards) or `stripe`.
     pub payment_provider: String,
     /// `STRIPE_API_BASE` (default `https://api.stripe.com`).
@@ -102,6 +105,7 @@ impl Default for Config {
             auth_rate_burst: 10,
             hold_ttl_secs: 600,
             hold_rate_per_minute: 120,
+            hold_batching: true,
             payment_provider: "test".into(),
             stripe_api_base: "https://api.stripe.com".into(),
             stripe_secret_key: None,
@@ -197,6 +201,7 @@ impl Config {
             auth_rate_burst: parsed("GUICHET_AUTH_RATE_BURST", d.auth_rate_burst)?,
             hold_ttl_secs: parsed("GUICHET_HOLD_TTL_SECS", d.hold_ttl_secs)?,
             hold_rate_per_minute: parsed("GUICHET_HOLD_RATE_PER_MINUTE", d.hold_rate_per_minute)?,
+            hold_batching: flag("GUICHET_HOLD_BATCHING", d.hold_batching)?,
             payment_provider: match var("GUICHET_PAYMENT_PROVIDER").as_deref() {
                 None | Some("test") => "test".into(),
                 Some("stripe") => "stripe".into(),

@@ -55,6 +55,10 @@ pub struct Inner {
     pub auth_limiter: RateLimiter,
     /// Per-buyer hold limiter.
     pub hold_limiter: RateLimiter,
+    /// The hold path: batches concurrent holds into one transaction each (group commit).
+    pub holds: db::hold_batch::HoldBatcher,
+    /// The hold path's short-lived read of events' sale terms.
+    pub sale_terms: db::holds::SaleTermsCache,
     /// The payment provider.
     pub payments: Arc<dyn PaymentProvider>,
     /// Seals events' issuing keys at rest.
@@ -150,12 +154,14 @@ impl AppState {
         );
         let state = AppState {
             inner: Arc::new(Inner {
-                config,
+                holds: db::hold_batch::HoldBatcher::new(db.clone(), config.hold_batching),
                 db,
                 tokens,
                 metrics: Metrics::new()?,
                 auth_limiter,
                 hold_limiter,
+                sale_terms: db::holds::SaleTermsCache::default(),
+                config,
                 payments,
                 sealer,
                 schema: std::sync::OnceLock::new(),

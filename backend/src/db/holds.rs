@@ -460,3 +460,62 @@ impl Db {
         Ok(n == 1)
     }
 }
+
+/// An event's status and its ticket types' sale terms, as the hold path reads them.
+pub type EventSaleTerms = Option<(String, Vec<SaleTerms>)>;
+
+/// The hold path's read of an event's sale terms, kept for [`SaleTermsCache::TTL`]: at an
+/// on-sale every hold asks for the same few rows, and one read a second serves them all.
+/// This process forgets an event's entry when it changes the event or its ticket types;
+/// a change made through another replica reaches this one within the TTL. Stock is never
+/// cached: it moves only through the conditional decrements.
+#[derive(Debug, Default)]
+pub struct SaleTermsCache {
+    entries: std::sync::Mutex<
+        std::collections::HashMap<String, (std::time::Instant, std::sync::Arc<EventSaleTerms>)>,
+    >,
+}
+
+impl SaleTermsCache {
+    /// How long a read serves.
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(1);
+    /// Entries kept before the cache starts over.
+    const CAPACITY: usize = 10_000;
+
+    /// The event's sale terms, from the cache when fresh.
+    pub async fn get(
+        &self,
+        db: &Db,
+        event_id: &str,
+    ) -> Result<std::sync::Arc<EventSaleTerms>, StoreError> {
+        let now = std::time::Instant::now();
+        if let Some((at, terms)) = self.lock().get(event_id)
+            && now.duration_since(*at) < Self::TTL
+        {
+            return Ok(terms.clone());
+        }
+        let terms = std::sync::Arc::new(db.sale_terms(event_id).await?);
+        let mut entries = self.lock();
+        if entries.len() >= Self::CAPACITY {
+            entries.clear();
+        }
+        entries.insert(event_id.to_owned(), (now, terms.clone()));
+        Ok(terms)
+    }
+
+    /// Drops the event's entry (after this process changed it).
+    pub fn forget(&self, event_id: &str) {
+        self.lock().remove(event_id);
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<String, (std::time::Instant, std::sync::Arc<EventSaleTerms>)>,
+    > {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -184,11 +184,11 @@ impl BookingMutation {
         }
         merged.sort();
         let terms = state
-            .db
-            .sale_terms(&event_id)
+            .sale_terms
+            .get(&state.db, &event_id)
             .await
             .map_err(ApiError::from)?;
-        let types = match terms {
+        let types = match terms.as_ref() {
             Some((status, types)) if status == "published" => types,
             Some((status, _)) if status == "cancelled" => {
                 return Err(ApiError::new(Code::Conflict, "this event was cancelled").into());
@@ -236,7 +236,12 @@ impl BookingMutation {
             now,
             expires_at: now + state.config.hold_ttl_secs,
         };
-        match state.db.create_hold(&hold).await.map_err(ApiError::from)? {
+        match state
+            .holds
+            .create_hold(hold)
+            .await
+            .map_err(ApiError::from)?
+        {
             HoldOutcome::Held(row, lines) => {
                 state.metrics.hold("held");
                 Ok(with_lines(row, lines))

@@ -374,6 +374,7 @@ impl CatalogMutation {
             .update_event(&id, &details, now())
             .await
             .map_err(ApiError::from)?;
+        state.sale_terms.forget(&id);
         Ok(with_tickets(state, vec![(row, None)]).await?.remove(0))
     }
 
@@ -404,6 +405,7 @@ impl CatalogMutation {
             .add_ticket_type(&id, &event_id, &details, now())
             .await
             .map_err(ApiError::from)?;
+        state.sale_terms.forget(&event_id);
         Ok(row.into())
     }
 
@@ -424,12 +426,13 @@ impl CatalogMutation {
         owned_event(state, &principal, &current.event_id).await?;
         let details = TicketTypeDetails::from(input);
         details.validate().map_err(ApiError::from)?;
-        Ok(state
+        let row = state
             .db
             .update_ticket_type(&id, &details, now())
             .await
-            .map_err(ApiError::from)?
-            .into())
+            .map_err(ApiError::from)?;
+        state.sale_terms.forget(&current.event_id);
+        Ok(row.into())
     }
 }
 
@@ -445,6 +448,7 @@ async fn transition(
         .transition_event(&id, transition, now())
         .await
         .map_err(ApiError::from)?;
+    state.sale_terms.forget(&id);
     if transition == Transition::Cancel {
         // Ticket holders get their money back now; what fails here the sweeper retries.
         if let Err(e) = crate::checkout::refund_cancelled(state, Some(&id)).await {

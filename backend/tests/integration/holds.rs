@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use guichet_server::auth::{Principal, Role};
 use guichet_server::db::accounts::UserRow;
+use guichet_server::db::hold_batch::HoldBatcher;
+use guichet_server::db::holds::{HoldOutcome, NewHold};
 use serde_json::{Value, json};
 
 use crate::support::{TestApp, error_code, event_input, on_both, str_of, ticket_input};
@@ -14,7 +16,11 @@ on_both!(
     last_tickets_race_sells_exactly_the_stock,
     bucketed_stock_never_goes_negative
 );
-on_both!(expired_holds_return_their_stock);
+on_both!(
+    expired_holds_return_their_stock,
+    a_batch_places_holds_in_order_all_lines_or_none,
+    a_failing_batch_falls_back_one_by_one
+);
 
 const HOLD: &str = "mutation($e: ID!, $items: [HoldItemInput!]!, $k: String!) { holdTickets(eventId: $e, items: $items, idempotencyKey: $k) { id status totalMinor currency secondsLeft items { ticketTypeId quantity unitPriceMinor } } }";
 const AVAILABLE: &str =
@@ -353,4 +359,156 @@ async fn expired_holds_return_their_stock(app: TestApp) {
         130,
         "releasing an expired hold returns nothing twice"
     );
+}
+
+/// A buyer created straight in the database; returns its id.
+async fn buyer_id(app: &TestApp, name: &str) -> String {
+    let id = uuid::Uuid::now_v7().to_string();
+    let user = UserRow {
+        id: id.clone(),
+        email: format!("{name}-{id}@example.org"),
+        password_hash: "x".into(),
+        display_name: name.into(),
+        role: "attendee".into(),
+        created_at: 0,
+    };
+    app.db()
+        .create_user(&user)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    id
+}
+
+fn new_hold(user: &str, event: &str, tt: &str, quantity: i64, key: &str) -> NewHold {
+    let now = chrono::Utc::now().timestamp();
+    NewHold {
+        id: uuid::Uuid::now_v7().to_string(),
+        user_id: user.into(),
+        event_id: event.into(),
+        items: vec![(tt.into(), quantity, 2500)],
+        currency: "EUR".into(),
+        idempotency_key: key.into(),
+        request_hash: format!("{event}|{tt}:{quantity};"),
+        now,
+        expires_at: now + 600,
+    }
+}
+
+async fn allocated(app: &TestApp, hold_id: &str) -> (i64, i64) {
+    guichet_server::with_pool!(app.db(), |pool| {
+        sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT), COUNT(*) FROM hold_allocations \
+             WHERE hold_id = $1",
+        )
+        .bind(hold_id)
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+async fn a_batch_places_holds_in_order_all_lines_or_none(app: TestApp) {
+    let org = app.organizer("batch@example.org").await;
+    // 200 tickets in three buckets of 67, 67 and 66.
+    let (event, tt) = on_sale(&app, &org, 200).await;
+    let (a, b, c) = (
+        buyer_id(&app, "a").await,
+        buyer_id(&app, "b").await,
+        buyer_id(&app, "c").await,
+    );
+    let first = new_hold(&a, &event, &tt, 150, "batch-key-a");
+    let too_many = new_hold(&b, &event, &tt, 60, "batch-key-b");
+    let retry_of_first = NewHold {
+        id: uuid::Uuid::now_v7().to_string(),
+        ..first.clone()
+    };
+    let last = new_hold(&c, &event, &tt, 50, "batch-key-c");
+    let outcomes = app
+        .db()
+        .create_holds_batch(&[&first, &too_many, &retry_of_first, &last])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let kinds: Vec<&str> = outcomes
+        .iter()
+        .map(|o| match o {
+            Some(HoldOutcome::Held(..)) => "held",
+            Some(HoldOutcome::SoldOut(_)) => "sold out",
+            Some(HoldOutcome::KeyReused) => "key reused",
+            None => "key taken",
+        })
+        .collect();
+    // In arrival order: 150 taken across buckets, 60 of the 50 left refused, the retry's
+    // key already taken, the last 50 served.
+    assert_eq!(kinds, ["held", "sold out", "key taken", "held"]);
+    assert_eq!(available(&app, &event).await, 0);
+    let (quantity, rows) = allocated(&app, &first.id).await;
+    assert_eq!(quantity, 150);
+    assert!(
+        rows >= 2,
+        "150 of 67-ticket buckets must span buckets: {rows}"
+    );
+    assert_eq!(allocated(&app, &last.id).await.0, 50);
+    // The refused hold left nothing behind, so its key is free for a later try.
+    assert!(
+        app.db()
+            .hold(&too_many.id)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_none()
+    );
+    assert!(
+        app.db()
+            .hold(&retry_of_first.id)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_none()
+    );
+    // The retry is answered with the first hold.
+    match app.db().create_hold(&retry_of_first).await {
+        Ok(HoldOutcome::Held(row, lines)) => {
+            assert_eq!(row.id, first.id);
+            assert_eq!(lines[0].quantity, 150);
+        }
+        other => panic!("the retry should replay the first hold: {other:?}"),
+    }
+    let (negative,): (i64,) = guichet_server::with_pool!(app.db(), |pool| {
+        sqlx::query_as("SELECT COUNT(*) FROM inventory_buckets WHERE available < 0")
+            .fetch_one(pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    });
+    assert_eq!(negative, 0);
+}
+
+async fn a_failing_batch_falls_back_one_by_one(app: TestApp) {
+    let org = app.organizer("fallback@example.org").await;
+    let (event, tt) = on_sale(&app, &org, 10).await;
+    let good = buyer_id(&app, "good").await;
+    let fine = new_hold(&good, &event, &tt, 2, "fallback-good");
+    // No such buyer: its insert breaks the batch's foreign key.
+    let broken = new_hold("no-such-user", &event, &tt, 2, "fallback-bad");
+    assert!(
+        app.db()
+            .create_holds_batch(&[&fine, &broken])
+            .await
+            .is_err()
+    );
+    // The failed batch left nothing: no hold, no stock taken.
+    assert!(
+        app.db()
+            .hold(&fine.id)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_none()
+    );
+    assert_eq!(available(&app, &event).await, 10);
+    // Through the batcher, both at once: the good hold is served whatever the batching.
+    let batcher = Arc::new(HoldBatcher::new(app.db().clone(), true));
+    let (ok, bad) = tokio::join!(
+        batcher.create_hold(fine.clone()),
+        batcher.create_hold(broken.clone())
+    );
+    assert!(matches!(ok, Ok(HoldOutcome::Held(..))), "{ok:?}");
+    assert!(bad.is_err(), "{bad:?}");
+    assert_eq!(available(&app, &event).await, 8);
 }
