@@ -59,6 +59,8 @@ pub struct Inner {
     pub holds: db::hold_batch::HoldBatcher,
     /// The hold path's short-lived read of events' sale terms.
     pub sale_terms: db::holds::SaleTermsCache,
+    /// Parsed GraphQL documents by query text.
+    pub documents: graphql::DocumentCache,
     /// The payment provider.
     pub payments: Arc<dyn PaymentProvider>,
     /// Seals events' issuing keys at rest.
@@ -161,6 +163,7 @@ impl AppState {
                 auth_limiter,
                 hold_limiter,
                 sale_terms: db::holds::SaleTermsCache::default(),
+                documents: graphql::DocumentCache::default(),
                 config,
                 payments,
                 sealer,

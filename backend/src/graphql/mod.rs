@@ -170,6 +170,7 @@ pub async fn post(State(state): State<AppState>, req: Request) -> Response {
             );
         }
     };
+    let request = state.documents.attach(request);
     let mut response = state.schema().execute(request.data(context)).await;
     for error in &mut response.errors {
         // Resolver errors carry their code; what reaches here without one was refused before
@@ -208,4 +209,58 @@ pub async fn graphiql() -> impl IntoResponse {
             .endpoint("/graphql")
             .finish(),
     )
+}
+
+/// Parsed query documents by query text. Clients send the same few operations over and
+/// over (an on-sale is one `holdTickets` text with new variables), so each text is parsed
+/// once; validation, depth, complexity and directive limits still run on every request,
+/// against its variables. Texts that fail to parse are not kept (the schema reports the
+/// error), nor are long ones.
+#[derive(Debug, Default)]
+pub struct DocumentCache {
+    documents: std::sync::Mutex<
+        std::collections::HashMap<String, async_graphql::parser::types::ExecutableDocument>,
+    >,
+}
+
+impl DocumentCache {
+    /// Longest query text kept.
+    const MAX_TEXT: usize = 8 * 1024;
+    /// Texts kept before the cache starts over.
+    const CAPACITY: usize = 1_000;
+
+    /// The request with its parsed document attached when the text is known or parses.
+    pub fn attach(&self, mut request: async_graphql::Request) -> async_graphql::Request {
+        if request.query.len() > Self::MAX_TEXT {
+            return request;
+        }
+        let known = self.lock().get(&request.query).cloned();
+        let document = match known {
+            Some(document) => document,
+            None => match async_graphql::parser::parse_query(&request.query) {
+                Ok(document) => {
+                    let mut documents = self.lock();
+                    if documents.len() >= Self::CAPACITY {
+                        documents.clear();
+                    }
+                    documents.insert(request.query.clone(), document.clone());
+                    document
+                }
+                Err(_) => return request,
+            },
+        };
+        request.set_parsed_query(document);
+        request
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<String, async_graphql::parser::types::ExecutableDocument>,
+    > {
+        self.documents
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }

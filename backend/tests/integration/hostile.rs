@@ -71,15 +71,17 @@ async fn hostile_input_is_refused_without_state_change(app: TestApp) {
             (StatusCode::BAD_REQUEST, Some("INVALID_INPUT"))
         );
     }
-    // Too deep.
+    // Too deep, and too complex (over a thousand aliased fields): refused every time,
+    // although the server parses each text once and keeps the document.
     let deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }";
-    assert_eq!(app.err(None, deep, json!({})).await, "INVALID_INPUT");
-    // Too complex: over a thousand aliased fields.
     let wide: String = (0..1_100).map(|i| format!("a{i}: me {{ id }} ")).collect();
-    assert_eq!(
-        app.err(None, &format!("{{ {wide} }}"), json!({})).await,
-        "INVALID_INPUT"
-    );
+    for _ in 0..2 {
+        assert_eq!(app.err(None, deep, json!({})).await, "INVALID_INPUT");
+        assert_eq!(
+            app.err(None, &format!("{{ {wide} }}"), json!({})).await,
+            "INVALID_INPUT"
+        );
+    }
     // Syntax errors and unknown fields.
     assert_eq!(
         app.err(None, "{ events { nodes { id }", json!({})).await,
