@@ -3,6 +3,9 @@
 // Tests state their preconditions with unwrap: a failure there is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod faults;
 mod fixture;
 mod qr_zbar;
 mod scanning;
+mod server;
+mod session;
