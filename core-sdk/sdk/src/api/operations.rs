@@ -41,6 +41,7 @@ operations!(
     OrderById,
     MyOrders,
     MyTickets,
+    WalletEvent,
 );
 operations!(
     "graphql/organizer.graphql": CreateEvent,

@@ -91,8 +91,10 @@ impl Client {
         self.start(session_from!(data.log_in, log_in)).await
     }
 
-    /// Ends the session here and on the server. The tokens are forgotten even when the
-    /// server cannot be reached (its access tokens then lapse within minutes).
+    /// Ends the session here and on the server, and forgets the account's holds, orders and
+    /// tickets on this device (its pending operations stay, for its next sign-in). The
+    /// tokens are forgotten even when the server cannot be reached (its access tokens then
+    /// lapse within minutes).
     pub async fn log_out(&self) -> Result<(), Error> {
         let mut guard = self.inner.session.lock().await;
         let Some(session) = guard.take() else {
@@ -100,7 +102,12 @@ impl Client {
         };
         self.forget_session().await?;
         drop(guard);
+        let account = session.account.id.clone();
+        self.store()
+            .call(move |s| s.forget_account_data(&account))
+            .await?;
         self.notify(Change::Session);
+        self.notify(Change::Wallet);
         let variables = log_out::Variables {
             refresh_token: session.refresh_token,
         };

@@ -14,6 +14,7 @@ use tokio::sync::Mutex;
 
 use crate::Error;
 use crate::api::Api;
+use crate::booking::operations::InFlight;
 use crate::notify::{Change, ChangeListener, Listeners, TaskHandle};
 use crate::session::{FileSecretStore, SecretStore, Session};
 use crate::store::StoreHandle;
@@ -39,6 +40,7 @@ struct Inner {
     /// refresh token twice ends the session everywhere).
     session: Mutex<Option<Session>>,
     listeners: Arc<Listeners>,
+    in_flight: Arc<InFlight>,
 }
 
 /// Options for opening a [`Client`].
@@ -111,6 +113,7 @@ impl ClientBuilder {
                 secrets,
                 session: Mutex::new(session),
                 listeners: Arc::default(),
+                in_flight: Arc::default(),
             }),
         })
     }
@@ -159,6 +162,15 @@ impl Client {
     /// dropped.
     pub fn subscribe(&self, listener: Arc<dyn ChangeListener>) -> TaskHandle {
         self.inner.listeners.add(listener)
+    }
+
+    pub(crate) fn inner_in_flight(&self) -> &Arc<InFlight> {
+        &self.inner.in_flight
+    }
+
+    /// The signed-in account's id, or [`Error::NotSignedIn`].
+    pub(crate) async fn account_id(&self) -> Result<String, Error> {
+        self.account().await.map(|a| a.id).ok_or(Error::NotSignedIn)
     }
 
     /// Tells the subscribers that `change` happened.

@@ -10,12 +10,15 @@
 //! `spawn_blocking`. [`StoreHandle`] is that thread: the [`crate::Client`] owns one and
 //! sends it closures over `&mut Store`.
 
+mod booking;
 mod client_meta;
 mod event_config;
 mod handle;
 pub mod migrations;
 mod scans;
+mod wallet;
 
+pub use booking::{Completion, OperationRow};
 pub use event_config::EventConfig;
 pub use handle::StoreHandle;
 pub use scans::{ScanRecord, TicketRecord};

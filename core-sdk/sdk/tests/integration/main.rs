@@ -3,6 +3,8 @@
 // Tests state their preconditions with unwrap: a failure there is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod attendee;
+mod booking_faults;
 mod faults;
 mod fixture;
 mod qr_zbar;

@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 pub struct TestServer {
     pub url: String,
     pub state: AppState,
+    /// The payment provider's ledger: what was authorised, captured and refunded.
+    pub payments: Arc<TestProvider>,
     http: reqwest::Client,
     task: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
@@ -53,8 +55,8 @@ impl TestServer {
             .unwrap();
         db.migrate().await.unwrap();
         let secret = config.load_secret().unwrap();
-        let state =
-            AppState::with_provider(config, db, &secret, Arc::new(TestProvider::new())).unwrap();
+        let payments = Arc::new(TestProvider::new());
+        let state = AppState::with_provider(config, db, &secret, payments.clone()).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let router = app(state.clone());
@@ -64,6 +66,7 @@ impl TestServer {
         TestServer {
             url,
             state,
+            payments,
             http: reqwest::Client::new(),
             task,
             _dir: dir,
@@ -135,6 +138,70 @@ impl TestServer {
         )
         .await;
         (event, ticket_type)
+    }
+}
+
+impl TestServer {
+    /// A fresh access token for an existing account (a separate session).
+    pub async fn log_in(&self, email: &str) -> String {
+        let data = self
+            .ok(
+                None,
+                "mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { accessToken } }",
+                json!({ "e": email, "p": PASSWORD }),
+            )
+            .await;
+        data["logIn"]["accessToken"].as_str().unwrap().to_owned()
+    }
+
+    /// (sold, held) of an event, as its organizer's sales report says.
+    pub async fn sales(&self, organizer: &str, event: &str) -> (i64, i64) {
+        let data = self
+            .ok(
+                Some(organizer),
+                "query($e: ID!) { salesReport(eventId: $e) { sold held } }",
+                json!({ "e": event }),
+            )
+            .await;
+        let report = &data["salesReport"];
+        (
+            report["sold"].as_i64().unwrap(),
+            report["held"].as_i64().unwrap(),
+        )
+    }
+
+    /// The buyer's orders on the server: (status, ticket count).
+    pub async fn orders_of(&self, email: &str) -> Vec<(String, usize)> {
+        let token = self.log_in(email).await;
+        let data = self
+            .ok(
+                Some(&token),
+                "{ myOrders { status tickets { id } } }",
+                json!({}),
+            )
+            .await;
+        data["myOrders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["status"].as_str().unwrap().to_owned(),
+                    o["tickets"].as_array().unwrap().len(),
+                )
+            })
+            .collect()
+    }
+
+    /// (charges captured, total captured, total refunded) at the payment provider.
+    pub fn money(&self) -> (usize, i64, i64) {
+        let charges = self.payments.charges();
+        let captured: Vec<_> = charges.values().filter(|c| c.captured_minor > 0).collect();
+        (
+            captured.len(),
+            captured.iter().map(|c| c.captured_minor).sum(),
+            charges.values().map(|c| c.refunded_minor).sum(),
+        )
     }
 }
 
