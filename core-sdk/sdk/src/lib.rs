@@ -12,6 +12,7 @@
 //! - [`session`] — the account, and the [`session::SecretStore`] hook for the host's secure
 //!   storage.
 //! - [`wallet`] — the account's tickets offline, with QR codes, refreshed by a sync.
+//! - [`organizer`] — events, ticket types, sales report, attendee list with search.
 //! - [`notify`] — progress and change listeners with cancellable [`notify::TaskHandle`]s.
 //! - [`scanner`] — the door scanner: offline admission decisions over the domain's
 //!   credential rules, every scan committed to the local store before its decision returns.
@@ -27,6 +28,7 @@ pub mod booking;
 mod client;
 mod error;
 pub mod notify;
+pub mod organizer;
 pub mod qr;
 pub mod scanner;
 pub mod session;

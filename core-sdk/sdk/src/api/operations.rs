@@ -45,11 +45,23 @@ operations!(
 );
 operations!(
     "graphql/organizer.graphql": CreateEvent,
-    UpdateEvent,
     PublishEvent,
     CancelEvent,
     AddTicketType,
     UpdateTicketType,
     MyEvents,
     SalesReport,
+    Attendees,
 );
+
+/// `updateEvent`: a field the caller leaves out must be absent from the request (the server
+/// keeps it), not `null` (which clears the coordinates).
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../../schema.graphql",
+    query_path = "graphql/update_event.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone",
+    skip_serializing_none
+)]
+pub struct UpdateEvent;

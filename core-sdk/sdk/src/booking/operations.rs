@@ -413,6 +413,7 @@ impl Client {
                     }
                     _ => None,
                 };
+                let known_order_only = operation.kind == OperationKind::Refund;
                 let change = match &answer {
                     Answer::Hold(h) => Change::Hold { id: h.id.clone() },
                     Answer::Order(o) => Change::Order { id: o.id.clone() },
@@ -426,7 +427,11 @@ impl Client {
                         s.complete_operation(
                             &id,
                             &settled,
-                            Completion::Succeeded { hold, order },
+                            Completion::Succeeded {
+                                hold,
+                                order,
+                                known_order_only,
+                            },
                             now_ms(),
                         )?;
                         if let Some(hold_id) = converted {

@@ -39,6 +39,9 @@ pub enum Completion<'a> {
         hold: Option<&'a Hold>,
         /// An order to save (with its tickets).
         order: Option<&'a Order>,
+        /// Save the order only if the account already holds it: an organizer refunding a
+        /// buyer's order must not get the buyer's tickets in its own wallet.
+        known_order_only: bool,
     },
     /// Refused for good.
     Failed {
@@ -158,7 +161,11 @@ impl Store {
             |r| r.get(0),
         )?;
         match completion {
-            Completion::Succeeded { hold, order } => {
+            Completion::Succeeded {
+                hold,
+                order,
+                known_order_only,
+            } => {
                 tx.execute(
                     "UPDATE operations SET state = 'succeeded', request = ?2, error_code = NULL,
                             error_message = NULL, updated_at = ?3
@@ -169,7 +176,14 @@ impl Store {
                     save_hold(&tx, &account, hold, now_ms)?;
                 }
                 if let Some(order) = order {
-                    save_order(&tx, &account, order)?;
+                    let known: bool = tx.query_row(
+                        "SELECT EXISTS (SELECT 1 FROM orders WHERE id = ?1 AND account_id = ?2)",
+                        params![order.id, account],
+                        |r| r.get(0),
+                    )?;
+                    if known || !known_order_only {
+                        save_order(&tx, &account, order)?;
+                    }
                 }
             }
             Completion::Failed { code, message } => {

@@ -7,6 +7,7 @@ mod attendee;
 mod booking_faults;
 mod faults;
 mod fixture;
+mod organizer;
 mod qr_zbar;
 mod scanning;
 mod server;
