@@ -4,9 +4,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::api::operations::{
-    AddTicketType, Attendees, CancelEvent, CreateEvent, MyEvents, PublishEvent, SalesReport,
-    UpdateEvent, UpdateTicketType, add_ticket_type, attendees, cancel_event, create_event,
-    my_events, publish_event, sales_report, update_event, update_ticket_type,
+    AddTicketType, Attendees, Availability, CancelEvent, CreateEvent, MyEvents, PublishEvent,
+    SalesReport, UpdateEvent, UpdateTicketType, add_ticket_type, attendees, availability,
+    cancel_event, create_event, my_events, publish_event, sales_report, update_event,
+    update_ticket_type,
 };
 use crate::booking::TicketStatus;
 use crate::{Client, Error};
@@ -271,6 +272,24 @@ macro_rules! ticket_type_input {
 }
 
 impl Client {
+    /// An event's ticket types with what is left of each right now (online: availability
+    /// changes by the second, so it is never served from the cache).
+    pub async fn availability(&self, event_id: &str) -> Result<Vec<TicketTypeInfo>, Error> {
+        let variables = availability::Variables {
+            id: event_id.to_owned(),
+        };
+        let data = self
+            .api()
+            .run::<Availability>(variables, None, true)
+            .await?;
+        let event = data.event.ok_or(Error::NotFound("event"))?;
+        Ok(event
+            .ticket_types
+            .into_iter()
+            .map(|t| ticket_type_from!(availability, t))
+            .collect())
+    }
+
     /// Creates a draft event owned by the signed-in organizer.
     pub async fn create_event(&self, draft: EventDraft) -> Result<OrganizerEvent, Error> {
         let variables = create_event::Variables {

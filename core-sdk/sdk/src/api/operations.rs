@@ -42,6 +42,7 @@ operations!(
     MyOrders,
     MyTickets,
     WalletEvent,
+    Availability,
 );
 operations!(
     "graphql/organizer.graphql": CreateEvent,
