@@ -12,3 +12,4 @@ mod qr_zbar;
 mod scanning;
 mod server;
 mod session;
+mod transport;
