@@ -103,6 +103,12 @@ async fn a_server_that_does_not_answer_is_a_timeout_and_a_closed_port_a_connect_
         Err(TransportError::Timeout)
     );
     assert_eq!(hits.load(Ordering::SeqCst), 1);
+    // A query may be repeated: every attempt times out, each one reached the server.
+    assert_eq!(
+        transport.send(call(true)).await,
+        Err(TransportError::Timeout)
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 5);
 
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/", closed.local_addr().unwrap());
