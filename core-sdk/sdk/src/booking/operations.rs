@@ -23,8 +23,8 @@ use super::convert::{hold_from, order_from};
 use super::{Hold, HoldLine, HoldStatus, Order, TicketStatus};
 use crate::api::ErrorCode;
 use crate::api::operations::{
-    Checkout, HoldTickets, OrderById, RefundOrder, ReleaseHold, checkout, hold_tickets,
-    order_by_id, refund_order, release_hold,
+    Checkout, HoldById, HoldTickets, OrderById, RefundOrder, ReleaseHold, checkout, hold_by_id,
+    hold_tickets, order_by_id, refund_order, release_hold,
 };
 use crate::notify::{Change, Progress, ProgressListener, Task, TaskHandle, spawn_task};
 use crate::store::{Completion, OperationRow};
@@ -292,6 +292,24 @@ impl Client {
             .call(move |s| s.hold(&account, &id))
             .await?
             .ok_or(Error::NotFound("hold"))
+    }
+
+    /// A hold as the server holds it now (its status and countdown), saved locally.
+    pub async fn refresh_hold(&self, hold_id: &str) -> Result<Hold, Error> {
+        let account = self.account_id().await?;
+        let variables = hold_by_id::Variables {
+            id: hold_id.to_owned(),
+        };
+        let data = self.authed::<HoldById>(variables, true).await?;
+        let hold = hold_from!(hold_by_id, data.hold.ok_or(Error::NotFound("hold"))?);
+        let saved = hold.clone();
+        self.store()
+            .call(move |s| s.upsert_hold(&account, &saved, now_ms()))
+            .await?;
+        self.notify(Change::Hold {
+            id: hold.id.clone(),
+        });
+        Ok(hold)
     }
 
     /// The account's holds as last heard from the server, newest first (no network).

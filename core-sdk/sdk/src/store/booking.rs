@@ -199,6 +199,14 @@ impl Store {
         Ok(())
     }
 
+    /// Saves a hold as the server describes it now.
+    pub fn upsert_hold(&mut self, account_id: &str, hold: &Hold, now_ms: i64) -> Result<(), Error> {
+        let tx = self.conn.transaction()?;
+        save_hold(&tx, account_id, hold, now_ms)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Sets a stored hold's status (a checkout converted it, a release ended it).
     pub fn set_hold_status(&mut self, id: &str, status: HoldStatus) -> Result<(), Error> {
         self.conn.execute(

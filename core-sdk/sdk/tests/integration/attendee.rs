@@ -73,6 +73,11 @@ async fn attendee_books_pays_carries_tickets_offline_and_refunds() {
     let left = hold.remaining();
     assert!(left.as_secs() > 0 && left.as_secs() <= 600, "{left:?}");
     assert_eq!(client.hold_status(&hold.id).await.unwrap().id, hold.id);
+    let fresh = client.refresh_hold(&hold.id).await.unwrap();
+    assert_eq!(
+        (fresh.status, fresh.total_minor),
+        (HoldStatus::Active, 5000)
+    );
     assert_eq!(server.sales(&organizer, &event).await, (0, 2));
 
     // Pay with the test provider's card.
@@ -185,4 +190,41 @@ async fn attendee_books_pays_carries_tickets_offline_and_refunds() {
     assert!(client.my_tickets().await.unwrap().is_empty());
     client.sync_wallet().await.unwrap();
     assert_eq!(client.my_tickets().await.unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_left_processing_reaches_the_wallet_when_the_server_finishes_it() {
+    let server = TestServer::start().await;
+    let organizer = server.token_for("org@example.org", "ORGANIZER").await;
+    let (event, standing) = server.published_event(&organizer, 10).await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = server.client(dir.path()).open().await.unwrap();
+    client
+        .sign_up(new_account("slow@example.org", Role::Attendee))
+        .await
+        .unwrap();
+    let hold = client.hold(&event, &line(&standing, 2)).await.unwrap();
+    // The provider does not answer the authorisation: the order comes back PROCESSING.
+    let order = client
+        .checkout(&hold.id, Some("tok_timeout"))
+        .await
+        .unwrap();
+    assert_eq!(order.status, OrderStatus::Processing);
+    assert!(order.tickets.is_empty());
+    assert!(
+        client.pending_operations().await.unwrap().is_empty(),
+        "an answer is final"
+    );
+    // The server's recovery sweep finishes it (as its sweeper does every few seconds).
+    let now = chrono::Utc::now().timestamp() + 60;
+    guichet_server::checkout::resume(&server.state, now)
+        .await
+        .unwrap();
+    client.sync_wallet().await.unwrap();
+    assert_eq!(
+        client.order(&order.id).await.unwrap().status,
+        OrderStatus::Completed
+    );
+    assert_eq!(client.my_tickets().await.unwrap().len(), 2);
+    assert_eq!(server.money(), (1, 5000, 0));
 }
