@@ -585,3 +585,71 @@ fn refunded(order: &Order, ticket_ids: &[String]) -> bool {
             .any(|t| t.id == *id && t.status == TicketStatus::Revoked)
     })
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Operations sit on disk across SDK versions: their JSON is a reviewed format.
+    #[test]
+    fn stored_operation_requests_keep_their_format() {
+        let requests = [
+            OperationRequest::Hold {
+                event_id: "e1".into(),
+                items: vec![HoldLine {
+                    ticket_type_id: "t1".into(),
+                    quantity: 2,
+                }],
+            },
+            OperationRequest::Checkout {
+                hold_id: "h1".into(),
+                payment_token: Some("tok_visa".into()),
+            },
+            OperationRequest::ReleaseHold {
+                hold_id: "h1".into(),
+            },
+            OperationRequest::Refund {
+                order_id: "o1".into(),
+                ticket_ids: vec!["k1".into()],
+            },
+        ];
+        let lines: Vec<String> = requests
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap())
+            .collect();
+        insta::assert_snapshot!(lines.join("\n"));
+        for (request, line) in requests.iter().zip(&lines) {
+            let back: OperationRequest = serde_json::from_str(line).unwrap();
+            assert_eq!(&back, request);
+        }
+        assert_eq!(
+            requests[1].settled(),
+            OperationRequest::Checkout {
+                hold_id: "h1".into(),
+                payment_token: None
+            }
+        );
+    }
+
+    #[test]
+    fn only_the_servers_definitive_refusals_end_an_operation() {
+        let api = |code| {
+            Error::Api(crate::api::ApiError {
+                code,
+                message: String::new(),
+                field: None,
+            })
+        };
+        assert!(is_final(&api(ErrorCode::SoldOut)));
+        assert!(is_final(&api(ErrorCode::PaymentDeclined)));
+        assert!(is_final(&api(ErrorCode::Conflict)));
+        assert!(!is_final(&api(ErrorCode::Internal)));
+        assert!(!is_final(&api(ErrorCode::RateLimited)));
+        assert!(!is_final(&api(ErrorCode::Unauthenticated)));
+        assert!(!is_final(&Error::SessionExpired));
+        assert!(!is_final(&Error::Transport(
+            crate::transport::TransportError::Timeout
+        )));
+    }
+}

@@ -83,3 +83,40 @@ impl Session {
         self.access_expires_at - margin <= now
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The saved session outlives SDK versions: its JSON is a reviewed format, and its
+    /// debug output never shows a token.
+    #[test]
+    fn the_saved_session_keeps_its_format_and_hides_its_tokens() {
+        let session = Session {
+            access_token: "access-secret".into(),
+            access_expires_at: DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z")
+                .unwrap()
+                .to_utc(),
+            refresh_token: "refresh-secret".into(),
+            account: Account {
+                id: "u1".into(),
+                email: "ann@example.org".into(),
+                display_name: "Ann".into(),
+                role: Role::Organizer,
+            },
+        };
+        let text = serde_json::to_string_pretty(&session).unwrap();
+        insta::assert_snapshot!(text);
+        assert_eq!(serde_json::from_str::<Session>(&text).unwrap(), session);
+        let debug = format!("{session:?}");
+        assert!(!debug.contains("secret"), "{debug}");
+        let new = SignUp {
+            email: "a@b.c".into(),
+            password: "hunter2hunter2".into(),
+            display_name: "A".into(),
+            role: Role::Attendee,
+        };
+        assert!(!format!("{new:?}").contains("hunter2"));
+    }
+}
