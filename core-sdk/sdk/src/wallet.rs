@@ -104,8 +104,8 @@ impl Client {
             .ok_or(Error::NotFound("order"))
     }
 
-    /// Replaces the local orders and tickets with the server's, and fetches the events they
-    /// are for.
+    /// Brings the local orders and tickets up to the server's (new orders, refunds,
+    /// cancellations), and fetches the events they are for.
     pub async fn sync_wallet(&self) -> Result<WalletSync, Error> {
         self.sync_wallet_reporting(None).await
     }
@@ -150,7 +150,7 @@ impl Client {
         };
         let owner = account.clone();
         self.store()
-            .call(move |s| s.replace_orders(&owner, &orders))
+            .call(move |s| s.save_orders(&owner, &orders))
             .await?;
         report(1);
         let mut summaries = Vec::with_capacity(events.len());

@@ -240,14 +240,11 @@ impl Store {
         rows.map(|r| parse_hold(r?)).collect()
     }
 
-    /// Replaces the account's orders and wallet with what the server holds now.
-    pub fn replace_orders(&mut self, account_id: &str, orders: &[Order]) -> Result<(), Error> {
+    /// Saves the account's orders and tickets as the server holds them now. Orders are
+    /// never deleted on the server, so nothing local is removed: an order a checkout saved
+    /// while this sync's answer was in flight stays.
+    pub fn save_orders(&mut self, account_id: &str, orders: &[Order]) -> Result<(), Error> {
         let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM orders WHERE account_id = ?1", [account_id])?;
-        tx.execute(
-            "DELETE FROM wallet_tickets WHERE account_id = ?1",
-            [account_id],
-        )?;
         for order in orders {
             save_order(&tx, account_id, order)?;
         }
