@@ -132,6 +132,8 @@ pub struct PendingOperation {
     pub state: OperationState,
     /// Sends so far.
     pub attempts: u32,
+    /// Once succeeded: the id of the hold or order it produced.
+    pub result_id: Option<String>,
     /// The last error's code ([`Error::code`]) and message.
     pub last_error: Option<(String, String)>,
     /// When it was created.
@@ -155,6 +157,7 @@ impl TryFrom<OperationRow> for PendingOperation {
             request,
             state,
             attempts: u32::try_from(row.attempts).unwrap_or(u32::MAX),
+            result_id: row.result,
             last_error: row.error,
             created_at: Utc
                 .timestamp_millis_opt(row.created_at)
@@ -328,6 +331,17 @@ impl Client {
         rows.into_iter().map(PendingOperation::try_from).collect()
     }
 
+    /// Every operation of the signed-in account, oldest first, whatever its state (what
+    /// came of each booking call, for an activity view or after a resume).
+    pub async fn operations(&self) -> Result<Vec<PendingOperation>, Error> {
+        let account = self.account_id().await?;
+        let rows = self
+            .store()
+            .call(move |s| s.operations(&account, false))
+            .await?;
+        rows.into_iter().map(PendingOperation::try_from).collect()
+    }
+
     /// One operation, whatever its state.
     pub async fn operation(&self, id: &str) -> Result<PendingOperation, Error> {
         let id = id.to_owned();
@@ -395,6 +409,7 @@ impl Client {
             request: text,
             state: "pending".into(),
             attempts: 0,
+            result: None,
             error: None,
             created_at: now_ms(),
             updated_at: now_ms(),

@@ -22,6 +22,8 @@ pub struct OperationRow {
     pub state: String,
     /// Sends so far.
     pub attempts: i64,
+    /// Once succeeded: the id of the hold or order it produced.
+    pub result: Option<String>,
     /// The last error's code and message.
     pub error: Option<(String, String)>,
     /// Created, Unix ms.
@@ -53,7 +55,7 @@ pub enum Completion<'a> {
 }
 
 const OPERATION_COLUMNS: &str = "id, account_id, kind, request, state, attempts, error_code, \
-     error_message, created_at, updated_at";
+     error_message, created_at, updated_at, result";
 
 fn operation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OperationRow> {
     let code: Option<String> = r.get(6)?;
@@ -68,6 +70,7 @@ fn operation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OperationRow> {
         error: code.map(|c| (c, message.unwrap_or_default())),
         created_at: r.get(8)?,
         updated_at: r.get(9)?,
+        result: r.get(10)?,
     })
 }
 
@@ -166,11 +169,12 @@ impl Store {
                 order,
                 known_order_only,
             } => {
+                let result = hold.map(|h| &h.id).or(order.map(|o| &o.id));
                 tx.execute(
                     "UPDATE operations SET state = 'succeeded', request = ?2, error_code = NULL,
-                            error_message = NULL, updated_at = ?3
+                            error_message = NULL, updated_at = ?3, result = ?4
                      WHERE id = ?1",
-                    params![id, request, now_ms],
+                    params![id, request, now_ms, result],
                 )?;
                 if let Some(hold) = hold {
                     save_hold(&tx, &account, hold, now_ms)?;

@@ -202,3 +202,142 @@ async fn a_crash_between_persisting_and_sending_is_resumed_by_the_next_process()
         }
     ));
 }
+
+/// One booking step of the randomised run.
+#[derive(Debug, Clone)]
+enum Step {
+    Hold,
+    Checkout(String),
+}
+
+impl Step {
+    fn operation(&self) -> &'static str {
+        match self {
+            Step::Hold => "HoldTickets",
+            Step::Checkout(_) => "Checkout",
+        }
+    }
+
+    fn kind(&self) -> OperationKind {
+        match self {
+            Step::Hold => OperationKind::Hold,
+            Step::Checkout(_) => OperationKind::Checkout,
+        }
+    }
+}
+
+/// Runs `step` with `fault` injected, killing and restarting the "process" on a hang, then
+/// resumes until nothing is pending; returns the hold or order the step produced.
+async fn booked(
+    s: &Scene,
+    client: &mut Client,
+    faulty: &mut Arc<Faulty>,
+    step: Step,
+    fault: Option<Fault>,
+) -> String {
+    if let Some(fault) = fault {
+        faulty.inject(step.operation(), fault);
+    }
+    let call = {
+        let (client, event, standing, step) = (
+            client.clone(),
+            s.event.clone(),
+            s.standing.clone(),
+            step.clone(),
+        );
+        tokio::spawn(async move {
+            match step {
+                Step::Hold => client.hold(&event, &two(&standing)).await.map(|_| ()),
+                Step::Checkout(hold) => client.checkout(&hold, Some("tok_visa")).await.map(|_| ()),
+            }
+        })
+    };
+    if matches!(fault, Some(Fault::HangUnsent | Fault::HangAfterProcessing)) {
+        faulty.wait_hung().await;
+        call.abort();
+        let _ = call.await;
+        // The process died: a new one opens the same data directory.
+        *faulty = Faulty::over(&s.server.url);
+        *client = s
+            .server
+            .client(s.dir.path())
+            .transport(faulty.clone())
+            .open()
+            .await
+            .unwrap();
+    } else {
+        let _ = call.await.unwrap();
+    }
+    for _ in 0..3 {
+        if client.pending_operations().await.unwrap().is_empty() {
+            break;
+        }
+        client.resume_pending().await.unwrap();
+    }
+    let operations = client.operations().await.unwrap();
+    let last = operations
+        .iter()
+        .rev()
+        .find(|op| op.kind == step.kind())
+        .unwrap();
+    assert_eq!(
+        last.state,
+        OperationState::Succeeded,
+        "{step:?} {fault:?}: {last:?}"
+    );
+    last.result_id.clone().unwrap()
+}
+
+/// Seeded random faults on every booking call, crashes included; `GUICHET_FAULT_SEEDS=N`
+/// runs seeds 1..=N (default 1), each over a fresh server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_faults_and_crashes_never_double_or_lose_a_booking() {
+    use rand::{Rng, SeedableRng};
+    let seeds: u64 = std::env::var("GUICHET_FAULT_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    const ROUNDS: usize = 6;
+    let faults = [
+        None,
+        Some(Fault::LoseResponse),
+        Some(Fault::TimeOutUnsent),
+        Some(Fault::Duplicate),
+        Some(Fault::HangUnsent),
+        Some(Fault::HangAfterProcessing),
+    ];
+    for seed in 1..=seeds {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let (s, faulty, client) = scene(&format!("seed{seed}@example.org")).await;
+        let (mut faulty, mut client) = (faulty, client);
+        let mut orders = std::collections::BTreeSet::new();
+        for _ in 0..ROUNDS {
+            let fault = faults[rng.random_range(0..faults.len())];
+            let hold = booked(&s, &mut client, &mut faulty, Step::Hold, fault).await;
+            let fault = faults[rng.random_range(0..faults.len())];
+            let order = booked(&s, &mut client, &mut faulty, Step::Checkout(hold), fault).await;
+            assert!(orders.insert(order), "seed {seed}: one order per booking");
+        }
+        let rounds = ROUNDS as i64;
+        let email = format!("seed{seed}@example.org");
+        assert_eq!(
+            s.server.sales(&s.organizer, &s.event).await,
+            (2 * rounds, 0),
+            "seed {seed}: every booking sold once, no hold left"
+        );
+        assert_eq!(
+            s.server.money(),
+            (ROUNDS, 5000 * rounds, 0),
+            "seed {seed}: one charge per booking"
+        );
+        let server_orders = s.server.orders_of(&email).await;
+        assert_eq!(server_orders.len(), ROUNDS, "seed {seed}");
+        assert!(
+            server_orders
+                .iter()
+                .all(|(status, tickets)| status == "COMPLETED" && *tickets == 2)
+        );
+        client.sync_wallet().await.unwrap();
+        assert_eq!(client.my_tickets().await.unwrap().len(), 2 * ROUNDS);
+    }
+}
