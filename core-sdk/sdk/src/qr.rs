@@ -187,6 +187,31 @@ mod tests {
     }
 
     #[test]
+    fn terminal_text_decodes_back_to_the_credential() {
+        // Paint the text as a dark terminal shows it (blocks light, blanks dark), 4 px a
+        // module, and let a QR reader find and decode it.
+        let qr = TicketQr::new(TEXT).unwrap();
+        let rows: Vec<Vec<bool>> = qr
+            .to_terminal()
+            .lines()
+            .flat_map(|line| {
+                let top = line.chars().map(|c| matches!(c, '\u{2588}' | '\u{2580}'));
+                let bottom = line.chars().map(|c| matches!(c, '\u{2588}' | '\u{2584}'));
+                [top.collect::<Vec<_>>(), bottom.collect::<Vec<_>>()]
+            })
+            .collect();
+        let scale = 4;
+        let (w, h) = (rows[0].len() * scale, rows.len() * scale);
+        let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+            if rows[y / scale][x / scale] { 255 } else { 0 }
+        });
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1);
+        let (_, content) = grids[0].decode().unwrap();
+        assert_eq!(content, TEXT);
+    }
+
+    #[test]
     fn refuses_text_beyond_capacity() {
         assert!(matches!(
             TicketQr::new(&"A".repeat(5000)),
