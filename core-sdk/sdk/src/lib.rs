@@ -36,5 +36,5 @@ pub mod store;
 pub mod transport;
 pub mod wallet;
 
-pub use client::{Client, ClientBuilder, DATABASE_FILE};
+pub use client::{Client, ClientBuilder, DATABASE_FILE, SyncReport};
 pub use error::{Error, SecretStoreError, StorageError};

@@ -18,6 +18,8 @@ use crate::Error;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Task {
+    /// Everything [`Client::sync`](crate::Client::sync) runs.
+    Sync,
     /// Pulling the account's orders and tickets into the wallet.
     WalletSync,
     /// Re-sending persisted operations that have no answer yet.

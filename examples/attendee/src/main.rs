@@ -71,14 +71,13 @@ async fn run(global: &args::Global, command: Command) -> Result<(), Failure> {
             None => println!("not signed in"),
         },
         Command::Sync => {
-            let resumed = client.resume_pending().await?;
-            if !resumed.is_empty() {
-                println!("re-sent {} pending operation(s)", resumed.len());
+            let report = client.sync().await?;
+            if !report.resumed.is_empty() {
+                println!("re-sent {} pending operation(s)", report.resumed.len());
             }
-            let synced = client.sync_wallet().await?;
             println!(
                 "wallet: {} order(s), {} ticket(s)",
-                synced.orders, synced.tickets
+                report.wallet.orders, report.wallet.tickets
             );
         }
         Command::Availability { event } => {

@@ -6,6 +6,9 @@
 //! work runs on the store thread or `spawn_blocking`, never on a tokio worker.
 
 mod auth;
+mod sync;
+
+pub use sync::SyncReport;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -80,8 +80,10 @@ async fn lost_answers_and_timeouts_then_resume_book_and_charge_once() {
     let after = client.resume_pending().await.unwrap();
     assert_eq!(after[0].state, OperationState::Pending);
     assert_eq!(s.server.money(), (1, 5000, 0));
-    let after = client.resume_pending().await.unwrap();
-    assert_eq!(after[0].state, OperationState::Succeeded);
+    // `sync` re-sends what is pending, then refreshes the wallet.
+    let report = client.sync().await.unwrap();
+    assert_eq!(report.resumed[0].state, OperationState::Succeeded);
+    assert_eq!(report.wallet.tickets, 2);
     assert!(client.pending_operations().await.unwrap().is_empty());
 
     // The server: one order of two tickets, two sold, one charge.
