@@ -141,7 +141,8 @@ impl TaskHandle {
         }
     }
 
-    /// Whether the task has ended (or the subscription was cancelled).
+    /// Whether the task has ended (or the subscription was cancelled); when true, the
+    /// listener has already received the outcome.
     pub fn is_finished(&self) -> bool {
         self.finished.load(Ordering::Acquire)
     }
@@ -166,8 +167,9 @@ where
     let join = tokio::spawn(async move {
         let result = work.await;
         if !report.swap(true, Ordering::AcqRel) {
-            done.store(true, Ordering::Release);
+            // Tell the listener first: once `is_finished` is true, it has been told.
             to_listener.on_finished(task, Outcome::of(&result));
+            done.store(true, Ordering::Release);
         }
     });
     let abort = join.abort_handle();
@@ -176,8 +178,8 @@ where
         move || {
             abort.abort();
             if !reported.swap(true, Ordering::AcqRel) {
-                done.store(true, Ordering::Release);
                 listener.on_finished(task, Outcome::Cancelled);
+                done.store(true, Ordering::Release);
             }
         },
         finished,
