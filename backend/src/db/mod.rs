@@ -5,6 +5,7 @@
 //! are chosen where they are built.
 
 pub mod accounts;
+pub mod attendees;
 pub mod catalog;
 pub mod feed;
 pub mod hold_batch;

@@ -135,73 +135,89 @@ impl Db {
                 CheckoutStart::KeyReused
             });
         }
-        let result: Result<CheckoutStart, StoreError> = with_pool!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
-            let hold: Option<(String, String, i64, i64, String, String)> = sqlx::query_as(
-                "SELECT user_id, status, expires_at, total_minor, currency, event_id \
+        // In an async block, so that its early returns and `?` land in `result` (and reach
+        // the duplicate handling below) instead of leaving the function.
+        let result: Result<CheckoutStart, StoreError> = async {
+            with_pool!(self, |pool| {
+                let mut tx = pool.begin_write().await?;
+                let hold: Option<(String, String, i64, i64, String, String)> = sqlx::query_as(
+                    "SELECT user_id, status, expires_at, total_minor, currency, event_id \
                  FROM holds WHERE id = $1",
-            )
-            .bind(&o.hold_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some((owner, status, expires_at, total, currency, event_id)) =
-                hold.filter(|h| h.0 == o.user_id)
-            else {
-                return Ok(CheckoutStart::NoHold);
-            };
-            let _ = owner;
-            match status.as_str() {
-                "active" if expires_at > o.now => {}
-                "active" | "expired" | "released" => return Ok(CheckoutStart::HoldExpired),
-                _ => return Ok(CheckoutStart::HoldTaken),
-            }
-            sqlx::query(
-                "UPDATE holds SET status = 'converting' WHERE id = $1 AND status = 'active'",
-            )
-            .bind(&o.hold_id)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO orders (id, hold_id, user_id, event_id, status, total_minor, \
+                )
+                .bind(&o.hold_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((owner, status, expires_at, total, currency, event_id)) =
+                    hold.filter(|h| h.0 == o.user_id)
+                else {
+                    return Ok(CheckoutStart::NoHold);
+                };
+                let _ = owner;
+                match status.as_str() {
+                    "active" if expires_at > o.now => {}
+                    "active" | "expired" | "released" => return Ok(CheckoutStart::HoldExpired),
+                    _ => return Ok(CheckoutStart::HoldTaken),
+                }
+                sqlx::query(
+                    "UPDATE holds SET status = 'converting' WHERE id = $1 AND status = 'active'",
+                )
+                .bind(&o.hold_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO orders (id, hold_id, user_id, event_id, status, total_minor, \
                  currency, provider, payment_token, idempotency_key, request_hash, created_at, \
                  updated_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $11, $11)",
-            )
-            .bind(&o.id)
-            .bind(&o.hold_id)
-            .bind(&o.user_id)
-            .bind(&event_id)
-            .bind(total)
-            .bind(&currency)
-            .bind(&o.provider)
-            .bind(&o.payment_token)
-            .bind(&o.idempotency_key)
-            .bind(&o.request_hash)
-            .bind(o.now)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok(CheckoutStart::Started(OrderRow {
-                id: o.id.clone(),
-                hold_id: o.hold_id.clone(),
-                user_id: o.user_id.clone(),
-                event_id,
-                status: "pending".into(),
-                total_minor: total,
-                refunded_minor: 0,
-                currency,
-                provider: o.provider.clone(),
-                payment_token: o.payment_token.clone(),
-                intent_id: None,
-                failure: None,
-                attempts: 0,
-                request_hash: o.request_hash.clone(),
-                created_at: o.now,
-                updated_at: o.now,
-            }))
-        });
+                )
+                .bind(&o.id)
+                .bind(&o.hold_id)
+                .bind(&o.user_id)
+                .bind(&event_id)
+                .bind(total)
+                .bind(&currency)
+                .bind(&o.provider)
+                .bind(&o.payment_token)
+                .bind(&o.idempotency_key)
+                .bind(&o.request_hash)
+                .bind(o.now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(CheckoutStart::Started(OrderRow {
+                    id: o.id.clone(),
+                    hold_id: o.hold_id.clone(),
+                    user_id: o.user_id.clone(),
+                    event_id,
+                    status: "pending".into(),
+                    total_minor: total,
+                    refunded_minor: 0,
+                    currency,
+                    provider: o.provider.clone(),
+                    payment_token: o.payment_token.clone(),
+                    intent_id: None,
+                    failure: None,
+                    attempts: 0,
+                    request_hash: o.request_hash.clone(),
+                    created_at: o.now,
+                    updated_at: o.now,
+                }))
+            })
+        }
+        .await;
         match result {
             // A concurrent duplicate (same key, or same hold) won the race.
             Err(StoreError::Database(e)) if is_unique_violation(&e) => {
+                match self.order_by_key(&o.user_id, &o.idempotency_key).await? {
+                    Some(existing) if existing.request_hash == o.request_hash => {
+                        Ok(CheckoutStart::Existing(existing))
+                    }
+                    Some(_) => Ok(CheckoutStart::KeyReused),
+                    None => Ok(CheckoutStart::HoldTaken),
+                }
+            }
+            // A concurrent duplicate with the same key committed between the look-up above
+            // and this transaction, and took the hold: answer with its order.
+            Ok(CheckoutStart::HoldTaken) => {
                 match self.order_by_key(&o.user_id, &o.idempotency_key).await? {
                     Some(existing) if existing.request_hash == o.request_hash => {
                         Ok(CheckoutStart::Existing(existing))

@@ -3,6 +3,7 @@
 //! into a response whose errors all carry a code from the closed set.
 
 mod accounts;
+mod attendees;
 pub mod booking;
 mod catalog;
 mod orders;
@@ -30,6 +31,7 @@ pub struct Query(
     catalog::CatalogQuery,
     booking::BookingQuery,
     orders::OrderQuery,
+    attendees::AttendeeQuery,
 );
 
 /// Root mutation.

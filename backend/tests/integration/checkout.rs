@@ -26,6 +26,7 @@ on_both!(
     cancelling_an_event_refunds_its_orders,
     buyer_refunds_follow_the_events_policy
 );
+on_both!(concurrent_duplicates_of_a_checkout_get_the_same_order);
 
 const HOLD: &str = "mutation($e: ID!, $tt: ID!, $q: Int!, $k: String!) { holdTickets(eventId: $e, items: [{ticketTypeId: $tt, quantity: $q}], idempotencyKey: $k) { id status } }";
 const CHECKOUT: &str = "mutation($h: ID!, $t: String!, $k: String!) { checkout(holdId: $h, payment: {token: $t}, idempotencyKey: $k) { id status totalMinor refundedMinor currency failure tickets { id status priceMinor } } }";
@@ -779,4 +780,48 @@ async fn buyer_refunds_follow_the_events_policy(app: TestApp) {
         .await;
     assert_eq!(by_organizer["refundOrder"]["status"], "REFUNDED");
     assert_money_consistent(&app).await;
+}
+/// The same checkout (same key) delivered several times at once, as a client's retry racing
+/// its first attempt: every delivery answers with the one order, charged once.
+async fn concurrent_duplicates_of_a_checkout_get_the_same_order(app: TestApp) {
+    let org = app.organizer("dupe-org@example.org").await;
+    let (event, tt) = on_sale(&app, &org, 1500).await;
+    let (buyer, _, _) = app.sign_up("dupe-buyer@example.org", "ATTENDEE").await;
+    for round in 0..5 {
+        let hold_id = hold(&app, &buyer, &event, &tt, 1, &format!("dupe-hold-{round}")).await;
+        let key = format!("dupe-checkout-{round}");
+        let vars = json!({ "h": hold_id, "t": "tok_visa", "k": key });
+        let answers = futures_join(
+            app.gql(Some(&buyer), CHECKOUT, vars.clone()),
+            app.gql(Some(&buyer), CHECKOUT, vars.clone()),
+            app.gql(Some(&buyer), CHECKOUT, vars),
+        )
+        .await;
+        let ids: Vec<String> = answers
+            .iter()
+            .map(|a| {
+                assert!(a.get("errors").is_none(), "round {round}: {a}");
+                str_of(&a["data"]["checkout"]["id"])
+            })
+            .collect();
+        assert!(ids.iter().all(|id| *id == ids[0]), "round {round}: {ids:?}");
+    }
+    let captured: Vec<_> = app
+        .payments
+        .charges()
+        .into_values()
+        .filter(|c| c.captured_minor > 0)
+        .collect();
+    assert_eq!(captured.len(), 5);
+    assert_money_consistent(&app).await;
+}
+
+async fn futures_join<A, B, C>(a: A, b: B, c: C) -> [Value; 3]
+where
+    A: std::future::Future<Output = Value>,
+    B: std::future::Future<Output = Value>,
+    C: std::future::Future<Output = Value>,
+{
+    let (a, b, c) = tokio::join!(a, b, c);
+    [a, b, c]
 }

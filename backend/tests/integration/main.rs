@@ -4,6 +4,7 @@
 mod support;
 
 mod accounts;
+mod attendees;
 mod catalog;
 mod checkout;
 mod feed;

@@ -2,6 +2,9 @@
 
 use uuid::Uuid;
 
+use crate::api::{ApiError, ErrorCode};
+use crate::transport::TransportError;
+
 /// Everything the SDK can fail with. Rejections at the door are not errors: they are
 /// [`guichet_domain::admission::Decision::Rejected`] values.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +45,92 @@ pub enum Error {
     /// Writing the PNG failed.
     #[error("PNG encoding failed")]
     Png,
+    /// The server refused the request; the code says why.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The request got no answer from the server (offline, timeout, broken connection).
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The server answered something this SDK cannot read.
+    #[error("unexpected answer from the server: {0}")]
+    Protocol(&'static str),
+    /// The operation needs a signed-in account.
+    #[error("sign in first")]
+    NotSignedIn,
+    /// The session ended on the server (logged out elsewhere, refresh token expired or
+    /// reused); sign in again.
+    #[error("the session has ended; sign in again")]
+    SessionExpired,
+    /// The host's secret store failed.
+    #[error(transparent)]
+    Secrets(#[from] SecretStoreError),
+    /// The data directory cannot be used (permissions, not a directory...).
+    #[error("data directory: {0}")]
+    DataDir(String),
+    /// The data directory belongs to another server.
+    #[error("this data directory belongs to {expected}, not {found}")]
+    ServerMismatch {
+        /// The server the directory was created for.
+        expected: String,
+        /// The server asked for now.
+        found: String,
+    },
+    /// The store thread is gone (the client was shut down or a store job panicked).
+    #[error("the local store is closed")]
+    StoreClosed,
+    /// An argument is invalid; nothing was sent.
+    #[error("invalid {field}: {message}")]
+    InvalidArgument {
+        /// The argument at fault.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// No such thing in the local store.
+    #[error("{0} not found")]
+    NotFound(&'static str),
 }
+
+impl Error {
+    /// A stable machine code for bindings and hosts: the server's code for API errors,
+    /// else one of `NETWORK`, `SESSION_EXPIRED`, `NOT_SIGNED_IN`, `INVALID_INPUT`,
+    /// `NOT_FOUND`, `STORAGE`, `PROTOCOL`, `INTERNAL`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Api(e) => e.code.as_str(),
+            Error::Transport(_) => "NETWORK",
+            Error::SessionExpired => "SESSION_EXPIRED",
+            Error::NotSignedIn => "NOT_SIGNED_IN",
+            Error::InvalidArgument { .. } | Error::Config(_) | Error::GateNotOnList { .. } => {
+                "INVALID_INPUT"
+            }
+            Error::QrCapacity => "INVALID_INPUT",
+            Error::NotFound(_) | Error::NotConfigured => "NOT_FOUND",
+            Error::Storage(_)
+            | Error::SchemaTooNew { .. }
+            | Error::Corrupt(_)
+            | Error::DataDir(_)
+            | Error::ServerMismatch { .. }
+            | Error::StoreClosed
+            | Error::Secrets(_) => "STORAGE",
+            Error::Protocol(_) => "PROTOCOL",
+            Error::Png => "INTERNAL",
+        }
+    }
+
+    /// The server's code, when the server refused the request.
+    pub fn api_code(&self) -> Option<ErrorCode> {
+        match self {
+            Error::Api(e) => Some(e.code),
+            _ => None,
+        }
+    }
+}
+
+/// A failure of the host's secret store (Keychain, Keystore, the default file store).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("secret store: {0}")]
+pub struct SecretStoreError(pub String);
 
 /// A failure of the local database, kept opaque so no SQL or driver detail leaks past the
 /// SDK; the driver error stays available as the error's source for logs.

@@ -1,16 +1,40 @@
 //! Guichet SDK: the embeddable offline-first client.
 //!
+//! - [`Client`] — the facade a host opens on a server URL and a data directory: session
+//!   (sign up, log in, refresh, log out) over a swappable [`transport`], state in one
+//!   SQLite file owned by a store thread.
+//! - [`booking`] — holds with a countdown, checkout, release and refund as persisted
+//!   operations with idempotency keys, and the pending-operations queue.
+//! - [`transport`] — the [`transport::Transport`] trait and its reqwest implementation
+//!   (timeouts, retries with back-off and jitter for idempotent calls).
+//! - [`api`] — typed GraphQL operations checked against `schema.graphql` at compile time,
+//!   and the server's error codes.
+//! - [`session`] — the account, and the [`session::SecretStore`] hook for the host's secure
+//!   storage.
+//! - [`wallet`] — the account's tickets offline, with QR codes, refreshed by a sync.
+//! - [`organizer`] — events, ticket types, sales report, attendee list with search.
+//! - [`notify`] — progress and change listeners with cancellable [`notify::TaskHandle`]s.
 //! - [`scanner`] — the door scanner: offline admission decisions over the domain's
 //!   credential rules, every scan committed to the local store before its decision returns.
 //! - [`store`] — the local SQLite store (WAL, versioned migrations).
 //! - [`qr`] — a ticket credential as a QR code (SVG, PNG), in alphanumeric mode.
 //!
-//! The API is synchronous and does blocking disk I/O: async hosts call it from
+//! The [`Client`] is async and keeps disk work off the async workers. The scanner and store
+//! APIs are synchronous and do blocking disk I/O: async hosts call them from
 //! `spawn_blocking` or a dedicated thread, never from an async worker.
 
+pub mod api;
+pub mod booking;
+mod client;
 mod error;
+pub mod notify;
+pub mod organizer;
 pub mod qr;
 pub mod scanner;
+pub mod session;
 pub mod store;
+pub mod transport;
+pub mod wallet;
 
-pub use error::{Error, StorageError};
+pub use client::{Client, ClientBuilder, DATABASE_FILE, SyncReport};
+pub use error::{Error, SecretStoreError, StorageError};

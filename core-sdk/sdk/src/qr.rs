@@ -87,6 +87,38 @@ impl TicketQr {
         writer.finish().map_err(|_| Error::Png)?;
         Ok(out)
     }
+
+    /// The code as text for a terminal with a dark background: two modules per character
+    /// cell (upper and lower half blocks), light modules and the quiet zone drawn in the
+    /// terminal's foreground colour, dark modules left blank, so phones scan it off the
+    /// screen. Lines end with `\n`.
+    pub fn to_terminal(&self) -> String {
+        let width = self.width() as usize;
+        let colors = self.code.to_colors();
+        let side = width + 2 * QUIET_ZONE as usize;
+        let quiet = QUIET_ZONE as usize;
+        let light = |x: usize, y: usize| {
+            if x < quiet || y < quiet || x >= quiet + width || y >= quiet + width {
+                return true;
+            }
+            colors[(y - quiet) * width + (x - quiet)] != Color::Dark
+        };
+        let mut out = String::with_capacity((side + 1) * side.div_ceil(2) * 3);
+        for y in (0..side).step_by(2) {
+            for x in 0..side {
+                let top = light(x, y);
+                let bottom = y + 1 >= side || light(x, y + 1);
+                out.push(match (top, bottom) {
+                    (true, true) => '\u{2588}',
+                    (true, false) => '\u{2580}',
+                    (false, true) => '\u{2584}',
+                    (false, false) => ' ',
+                });
+            }
+            out.push('\n');
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -121,6 +153,62 @@ mod tests {
         assert_eq!(at(QUIET_ZONE * 3, QUIET_ZONE * 3), 0);
         let svg = qr.to_svg(4);
         assert!(svg.starts_with("<?xml") && svg.contains("<svg") && svg.contains("#000000"));
+    }
+
+    #[test]
+    fn terminal_text_holds_every_module_two_per_cell() {
+        let qr = TicketQr::new(TEXT).unwrap();
+        let text = qr.to_terminal();
+        let side = (qr.width() + 2 * QUIET_ZONE) as usize;
+        let lines: Vec<Vec<char>> = text.lines().map(|l| l.chars().collect()).collect();
+        assert_eq!(lines.len(), side.div_ceil(2));
+        let colors = qr.code.to_colors();
+        let width = qr.width() as usize;
+        let quiet = QUIET_ZONE as usize;
+        for y in 0..width {
+            for x in 0..width {
+                let cell = lines[(y + quiet) / 2][x + quiet];
+                let upper = (y + quiet).is_multiple_of(2);
+                let light = match cell {
+                    '\u{2588}' => true,
+                    ' ' => false,
+                    '\u{2580}' => upper,
+                    '\u{2584}' => !upper,
+                    other => panic!("unexpected {other:?}"),
+                };
+                assert_eq!(
+                    light,
+                    colors[y * width + x] != Color::Dark,
+                    "module {x},{y}"
+                );
+            }
+        }
+        assert!(lines[0].iter().all(|c| *c == '\u{2588}'), "quiet zone");
+    }
+
+    #[test]
+    fn terminal_text_decodes_back_to_the_credential() {
+        // Paint the text as a dark terminal shows it (blocks light, blanks dark), 4 px a
+        // module, and let a QR reader find and decode it.
+        let qr = TicketQr::new(TEXT).unwrap();
+        let rows: Vec<Vec<bool>> = qr
+            .to_terminal()
+            .lines()
+            .flat_map(|line| {
+                let top = line.chars().map(|c| matches!(c, '\u{2588}' | '\u{2580}'));
+                let bottom = line.chars().map(|c| matches!(c, '\u{2588}' | '\u{2584}'));
+                [top.collect::<Vec<_>>(), bottom.collect::<Vec<_>>()]
+            })
+            .collect();
+        let scale = 4;
+        let (w, h) = (rows[0].len() * scale, rows.len() * scale);
+        let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+            if rows[y / scale][x / scale] { 255 } else { 0 }
+        });
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1);
+        let (_, content) = grids[0].decode().unwrap();
+        assert_eq!(content, TEXT);
     }
 
     #[test]

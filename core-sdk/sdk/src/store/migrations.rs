@@ -9,6 +9,7 @@ use crate::Error;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_event_config.sql"),
     include_str!("migrations/0002_scans.sql"),
+    include_str!("migrations/0003_client.sql"),
 ];
 
 /// The schema version this SDK writes.

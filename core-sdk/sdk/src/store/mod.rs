@@ -7,13 +7,20 @@
 //! per scan, measured in the crate README's benchmark.
 //!
 //! The store does blocking disk I/O; async hosts call it from a dedicated thread or
-//! `spawn_blocking`.
+//! `spawn_blocking`. [`StoreHandle`] is that thread: the [`crate::Client`] owns one and
+//! sends it closures over `&mut Store`.
 
+mod booking;
+mod client_meta;
 mod event_config;
+mod handle;
 pub mod migrations;
 mod scans;
+mod wallet;
 
+pub use booking::{Completion, OperationRow};
 pub use event_config::EventConfig;
+pub use handle::StoreHandle;
 pub use scans::{ScanRecord, TicketRecord};
 
 use std::path::Path;

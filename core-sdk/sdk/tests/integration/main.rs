@@ -3,6 +3,13 @@
 // Tests state their preconditions with unwrap: a failure there is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod attendee;
+mod booking_faults;
+mod faults;
 mod fixture;
+mod organizer;
 mod qr_zbar;
 mod scanning;
+mod server;
+mod session;
+mod transport;

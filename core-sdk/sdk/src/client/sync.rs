@@ -1,0 +1,55 @@
+//! One call for "come online" and pull-to-refresh: every sync the client knows, in order.
+
+use std::sync::Arc;
+
+use super::Client;
+use crate::Error;
+use crate::booking::PendingOperation;
+use crate::notify::{Progress, ProgressListener, Task, TaskHandle, spawn_task};
+use crate::wallet::WalletSync;
+
+/// What [`Client::sync`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncReport {
+    /// The pending operations re-sent, as they stand afterwards.
+    pub resumed: Vec<PendingOperation>,
+    /// The wallet's refresh.
+    pub wallet: WalletSync,
+}
+
+impl Client {
+    /// Re-sends pending operations first (so their results are in what follows), then
+    /// refreshes the wallet. Modules with their own sync (the catalog) join here.
+    pub async fn sync(&self) -> Result<SyncReport, Error> {
+        self.sync_reporting(None).await
+    }
+
+    /// [`Client::sync`] as a cancellable task reporting to `listener` (one unit per step).
+    pub fn sync_task(&self, listener: Arc<dyn ProgressListener>) -> TaskHandle {
+        let client = self.clone();
+        let reporter = listener.clone();
+        spawn_task(Task::Sync, listener, async move {
+            client.sync_reporting(Some(reporter)).await.map(|_| ())
+        })
+    }
+
+    async fn sync_reporting(
+        &self,
+        listener: Option<Arc<dyn ProgressListener>>,
+    ) -> Result<SyncReport, Error> {
+        let report = |done: u64| {
+            if let Some(listener) = &listener {
+                listener.on_progress(Progress {
+                    task: Task::Sync,
+                    done,
+                    total: Some(2),
+                });
+            }
+        };
+        let resumed = self.resume_pending().await?;
+        report(1);
+        let wallet = self.sync_wallet().await?;
+        report(2);
+        Ok(SyncReport { resumed, wallet })
+    }
+}

@@ -1,0 +1,231 @@
+//! The real Guichet server, in-process on a 127.0.0.1 port over a fresh SQLite file, and a
+//! raw GraphQL client to check what the server holds independently of the SDK.
+
+// Helpers shared by the suites; each suite uses a part of them.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use guichet_sdk::session::{Role, SignUp};
+use guichet_sdk::{Client, ClientBuilder};
+use guichet_server::config::Config;
+use guichet_server::db::Db;
+use guichet_server::payments::test_provider::TestProvider;
+use guichet_server::{AppState, app};
+use serde_json::{Value, json};
+
+/// A server running on a loopback port until dropped.
+pub struct TestServer {
+    pub url: String,
+    pub state: AppState,
+    /// The payment provider's ledger: what was authorised, captured and refunded.
+    pub payments: Arc<TestProvider>,
+    http: reqwest::Client,
+    task: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub const PASSWORD: &str = "a long enough password";
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config {
+            database_url: format!("sqlite://{}", dir.path().join("server.db").display()),
+            jwt_secret: Some(vec![42; 32]),
+            auth_rate_per_minute: 100_000,
+            auth_rate_burst: 100_000,
+            hold_rate_per_minute: 1_000_000,
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let db = Db::connect(&config.database_url, config.pool_size())
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let secret = config.load_secret().unwrap();
+        let payments = Arc::new(TestProvider::new());
+        let state = AppState::with_provider(config, db, &secret, payments.clone()).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let router = app(state.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        TestServer {
+            url,
+            state,
+            payments,
+            http: reqwest::Client::new(),
+            task,
+            _dir: dir,
+        }
+    }
+
+    /// A client of this server over HTTP, with its data in `dir`.
+    pub fn client(&self, dir: &std::path::Path) -> ClientBuilder {
+        Client::builder(&self.url, dir)
+    }
+
+    /// Runs a raw GraphQL operation and returns the whole response.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self
+            .http
+            .post(format!("{}/graphql", self.url))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap().json().await.unwrap()
+    }
+
+    /// Runs an operation that must succeed and returns `data`.
+    pub async fn ok(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let response = self.gql(token, query, variables).await;
+        assert!(response.get("errors").is_none(), "errors: {response}");
+        response["data"].clone()
+    }
+
+    /// Signs an account up directly (not through the SDK) and returns its access token.
+    pub async fn token_for(&self, email: &str, role: &str) -> String {
+        let data = self
+            .ok(
+                None,
+                "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }",
+                json!({ "i": { "email": email, "password": PASSWORD,
+                               "displayName": "Someone", "role": role } }),
+            )
+            .await;
+        data["signUp"]["accessToken"].as_str().unwrap().to_owned()
+    }
+
+    /// A published event (sale open now) with one ticket type; returns (event, type) ids.
+    pub async fn published_event(&self, organizer: &str, capacity: i64) -> (String, String) {
+        let data = self
+            .ok(
+                Some(organizer),
+                "mutation($i: EventInput!) { createEvent(input: $i) { id } }",
+                json!({ "i": event_input("Concert") }),
+            )
+            .await;
+        let event = data["createEvent"]["id"].as_str().unwrap().to_owned();
+        let data = self
+            .ok(
+                Some(organizer),
+                "mutation($e: ID!, $t: TicketTypeInput!) { addTicketType(eventId: $e, input: $t) { id } }",
+                json!({ "e": event, "t": {
+                    "name": "Standing", "priceMinor": 2500, "currency": "EUR",
+                    "capacity": capacity, "saleStartsAt": "2020-01-01T00:00:00Z",
+                    "saleEndsAt": "2099-01-01T00:00:00Z", "maxPerOrder": 6 } }),
+            )
+            .await;
+        let ticket_type = data["addTicketType"]["id"].as_str().unwrap().to_owned();
+        self.ok(
+            Some(organizer),
+            "mutation($e: ID!) { publishEvent(id: $e) { status } }",
+            json!({ "e": event }),
+        )
+        .await;
+        (event, ticket_type)
+    }
+}
+
+impl TestServer {
+    /// A fresh access token for an existing account (a separate session).
+    pub async fn log_in(&self, email: &str) -> String {
+        let data = self
+            .ok(
+                None,
+                "mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { accessToken } }",
+                json!({ "e": email, "p": PASSWORD }),
+            )
+            .await;
+        data["logIn"]["accessToken"].as_str().unwrap().to_owned()
+    }
+
+    /// (sold, held) of an event, as its organizer's sales report says.
+    pub async fn sales(&self, organizer: &str, event: &str) -> (i64, i64) {
+        let data = self
+            .ok(
+                Some(organizer),
+                "query($e: ID!) { salesReport(eventId: $e) { sold held } }",
+                json!({ "e": event }),
+            )
+            .await;
+        let report = &data["salesReport"];
+        (
+            report["sold"].as_i64().unwrap(),
+            report["held"].as_i64().unwrap(),
+        )
+    }
+
+    /// The buyer's orders on the server: (status, ticket count).
+    pub async fn orders_of(&self, email: &str) -> Vec<(String, usize)> {
+        let token = self.log_in(email).await;
+        let data = self
+            .ok(
+                Some(&token),
+                "{ myOrders { status tickets { id } } }",
+                json!({}),
+            )
+            .await;
+        data["myOrders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["status"].as_str().unwrap().to_owned(),
+                    o["tickets"].as_array().unwrap().len(),
+                )
+            })
+            .collect()
+    }
+
+    /// (charges captured, total captured, total refunded) at the payment provider.
+    pub fn money(&self) -> (usize, i64, i64) {
+        let charges = self.payments.charges();
+        let captured: Vec<_> = charges.values().filter(|c| c.captured_minor > 0).collect();
+        (
+            captured.len(),
+            captured.iter().map(|c| c.captured_minor).sum(),
+            charges.values().map(|c| c.refunded_minor).sum(),
+        )
+    }
+}
+
+/// An event input starting in 2099.
+pub fn event_input(title: &str) -> Value {
+    json!({
+        "title": title,
+        "description": "A test event.",
+        "venue": "Hall",
+        "city": "Paris",
+        "latitude": 48.8566,
+        "longitude": 2.3522,
+        "startsAt": "2099-06-01T19:00:00Z",
+        "endsAt": "2099-06-01T23:00:00Z",
+        "timeZone": "Europe/Paris",
+    })
+}
+
+/// Sign-up details for an account.
+pub fn new_account(email: &str, role: Role) -> SignUp {
+    SignUp {
+        email: email.to_owned(),
+        password: PASSWORD.to_owned(),
+        display_name: "Test Person".to_owned(),
+        role,
+    }
+}
