@@ -22,18 +22,15 @@ on_both!(
     free_tickets_skip_payment
 );
 
-on_both!(
-    cancelling_an_event_refunds_its_orders,
-    buyer_refunds_follow_the_events_policy
-);
+on_both!(cancelling_an_event_refunds_its_orders);
 on_both!(concurrent_duplicates_of_a_checkout_get_the_same_order);
 
 const HOLD: &str = "mutation($e: ID!, $tt: ID!, $q: Int!, $k: String!) { holdTickets(eventId: $e, items: [{ticketTypeId: $tt, quantity: $q}], idempotencyKey: $k) { id status } }";
-const CHECKOUT: &str = "mutation($h: ID!, $t: String!, $k: String!) { checkout(holdId: $h, payment: {token: $t}, idempotencyKey: $k) { id status totalMinor refundedMinor currency failure tickets { id status priceMinor } } }";
-const REFUND: &str = "mutation($o: ID!, $t: [ID!]!) { refundOrder(orderId: $o, ticketIds: $t) { id status refundedMinor tickets { id status } } }";
+pub(crate) const CHECKOUT: &str = "mutation($h: ID!, $t: String!, $k: String!) { checkout(holdId: $h, payment: {token: $t}, idempotencyKey: $k) { id status totalMinor refundedMinor currency failure tickets { id status priceMinor } } }";
+pub(crate) const REFUND: &str = "mutation($o: ID!, $t: [ID!]!) { refundOrder(orderId: $o, ticketIds: $t) { id status refundedMinor tickets { id status } } }";
 
 /// A published event with one ticket type (capacity 20, `price` each).
-async fn on_sale(app: &TestApp, org: &str, price: i64) -> (String, String) {
+pub(crate) async fn on_sale(app: &TestApp, org: &str, price: i64) -> (String, String) {
     let data = app
         .ok(
             Some(org),
@@ -57,7 +54,7 @@ async fn on_sale(app: &TestApp, org: &str, price: i64) -> (String, String) {
     (event, str_of(&tt["addTicketType"]["id"]))
 }
 
-async fn hold(
+pub(crate) async fn hold(
     app: &TestApp,
     token: &str,
     event: &str,
@@ -102,7 +99,7 @@ async fn hold_status(app: &TestApp, token: &str, id: &str) -> String {
 /// Money and tickets agree, per order: what the provider kept (captured − refunded) is the
 /// price of the order's valid tickets; nothing is captured for an order without tickets
 /// unless it was refunded in full.
-async fn assert_money_consistent(app: &TestApp) {
+pub(crate) async fn assert_money_consistent(app: &TestApp) {
     let charges = app.payments.charges();
     let mut kept: HashMap<String, i64> = HashMap::new();
     for charge in charges.values() {
@@ -643,144 +640,6 @@ async fn cancelling_an_event_refunds_its_orders(app: TestApp) {
     assert_money_consistent(&app).await;
 }
 
-const SET_POLICY: &str = "mutation($e: ID!, $p: RefundPolicyInput!) { setRefundPolicy(eventId: $e, policy: $p) { refundPolicy { buyerRefunds cutoffHoursBeforeStart buyerRefundsUntil } } }";
-
-/// Buys one ticket of a fresh on-sale event and returns (event, order id).
-async fn bought(app: &TestApp, org: &str, buyer: &str, key: &str) -> (String, String) {
-    let (event, tt) = on_sale(app, org, 1000).await;
-    let h = hold(app, buyer, &event, &tt, 1, &format!("hold-{key}")).await;
-    let order = app
-        .ok(
-            Some(buyer),
-            CHECKOUT,
-            json!({ "h": h, "t": "tok_visa", "k": format!("checkout-{key}") }),
-        )
-        .await;
-    (event, str_of(&order["checkout"]["id"]))
-}
-
-async fn buyer_refunds_follow_the_events_policy(app: TestApp) {
-    let org = app.organizer("policy@example.org").await;
-    let (buyer, _, _) = app.sign_up("policy-buyer@example.org", "ATTENDEE").await;
-
-    // The default policy: refundable by the buyer until 48 hours before the start.
-    let (event, order) = bought(&app, &org, &buyer, "default").await;
-    let shown = app
-        .ok(
-            None,
-            "query($e: ID!) { event(id: $e) { startsAt refundPolicy { buyerRefunds cutoffHoursBeforeStart buyerRefundsUntil } } }",
-            json!({ "e": event }),
-        )
-        .await;
-    let policy = &shown["event"]["refundPolicy"];
-    assert_eq!(policy["buyerRefunds"], true);
-    assert_eq!(policy["cutoffHoursBeforeStart"], 48);
-    let starts = chrono::DateTime::parse_from_rfc3339(&str_of(&shown["event"]["startsAt"]))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let until = chrono::DateTime::parse_from_rfc3339(&str_of(&policy["buyerRefundsUntil"]))
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(starts - until, chrono::Duration::hours(48));
-
-    // No buyer refunds: the buyer is refused, the organizer is not.
-    let none = app
-        .ok(
-            Some(&org),
-            SET_POLICY,
-            json!({ "e": event, "p": { "buyerRefunds": false } }),
-        )
-        .await;
-    assert_eq!(
-        none["setRefundPolicy"]["refundPolicy"],
-        json!({ "buyerRefunds": false, "cutoffHoursBeforeStart": null, "buyerRefundsUntil": null })
-    );
-    assert_eq!(
-        app.err(Some(&buyer), REFUND, json!({ "o": order, "t": [] }))
-            .await,
-        "CONFLICT"
-    );
-    // Only the event's organizer sets its policy, and only a coherent one.
-    let (other, _, _) = app.sign_up("policy-other@example.org", "ORGANIZER").await;
-    assert_eq!(
-        app.err(
-            Some(&other),
-            SET_POLICY,
-            json!({ "e": event, "p": { "buyerRefunds": true, "cutoffHoursBeforeStart": 1 } })
-        )
-        .await,
-        "FORBIDDEN"
-    );
-    for bad in [
-        json!({ "buyerRefunds": true }),
-        json!({ "buyerRefunds": true, "cutoffHoursBeforeStart": -1 }),
-        json!({ "buyerRefunds": true, "cutoffHoursBeforeStart": 9000 }),
-    ] {
-        assert_eq!(
-            app.err(Some(&org), SET_POLICY, json!({ "e": event, "p": bad }))
-                .await,
-            "INVALID_INPUT",
-            "{bad}"
-        );
-    }
-    // Refundable again: the buyer's refund goes through.
-    app.ok(
-        Some(&org),
-        SET_POLICY,
-        json!({ "e": event, "p": { "buyerRefunds": true, "cutoffHoursBeforeStart": 0 } }),
-    )
-    .await;
-    let refunded = app
-        .ok(Some(&buyer), REFUND, json!({ "o": order, "t": [] }))
-        .await;
-    assert_eq!(refunded["refundOrder"]["status"], "REFUNDED");
-
-    // An event starting in two hours under a three-hour cutoff: the window has closed.
-    let soon = chrono::Utc::now() + chrono::Duration::hours(2);
-    let mut input = event_input("Soon", 0);
-    input["startsAt"] = json!(soon.to_rfc3339());
-    input["endsAt"] = json!((soon + chrono::Duration::hours(2)).to_rfc3339());
-    let created = app
-        .ok(
-            Some(&org),
-            "mutation($i: EventInput!, $p: RefundPolicyInput) { createEvent(input: $i, refundPolicy: $p) { id refundPolicy { cutoffHoursBeforeStart } } }",
-            json!({ "i": input, "p": { "buyerRefunds": true, "cutoffHoursBeforeStart": 3 } }),
-        )
-        .await;
-    assert_eq!(
-        created["createEvent"]["refundPolicy"]["cutoffHoursBeforeStart"],
-        3
-    );
-    let soon_event = str_of(&created["createEvent"]["id"]);
-    let mut ticket = ticket_input();
-    ticket["saleStartsAt"] = json!("2020-01-01T00:00:00Z");
-    ticket["saleEndsAt"] = json!(soon.to_rfc3339());
-    let tt = app.ok(Some(&org), "mutation($e: ID!, $t: TicketTypeInput!) { addTicketType(eventId: $e, input: $t) { id } }", json!({ "e": soon_event, "t": ticket })).await;
-    let tt = str_of(&tt["addTicketType"]["id"]);
-    app.ok(
-        Some(&org),
-        "mutation($e: ID!) { publishEvent(id: $e) { id } }",
-        json!({ "e": soon_event }),
-    )
-    .await;
-    let h = hold(&app, &buyer, &soon_event, &tt, 1, "hold-soon").await;
-    let order = app
-        .ok(
-            Some(&buyer),
-            CHECKOUT,
-            json!({ "h": h, "t": "tok_visa", "k": "checkout-soon" }),
-        )
-        .await;
-    let order = str_of(&order["checkout"]["id"]);
-    assert_eq!(
-        app.err(Some(&buyer), REFUND, json!({ "o": order, "t": [] }))
-            .await,
-        "CONFLICT"
-    );
-    let by_organizer = app
-        .ok(Some(&org), REFUND, json!({ "o": order, "t": [] }))
-        .await;
-    assert_eq!(by_organizer["refundOrder"]["status"], "REFUNDED");
-    assert_money_consistent(&app).await;
-}
 /// The same checkout (same key) delivered several times at once, as a client's retry racing
 /// its first attempt: every delivery answers with the one order, charged once.
 async fn concurrent_duplicates_of_a_checkout_get_the_same_order(app: TestApp) {

@@ -12,5 +12,6 @@ mod holds;
 mod hostile;
 mod migrations;
 mod ops;
+mod refunds;
 mod search;
 mod stripe;
