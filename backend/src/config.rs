@@ -72,6 +72,11 @@ pub struct Config {
     pub stripe_secret_key: Option<String>,
     /// `STRIPE_WEBHOOK_SECRET`, required to accept Stripe webhooks.
     pub stripe_webhook_secret: Option<String>,
+    /// `GUICHET_NOTIFY_WEBHOOK_URL`: where notifications are posted (see `notify`); none
+    /// are sent when unset (they wait in the outbox).
+    pub notify_webhook_url: Option<String>,
+    /// `GUICHET_NOTIFY_WEBHOOK_SECRET`: signs notifications; required with the URL.
+    pub notify_webhook_secret: Option<String>,
     /// `GUICHET_REFUND_WINDOW_SECS`: the refund policy of events created without one:
     /// buyers may refund until this long before the event starts (default 48 hours). Each
     /// event keeps its own policy (`setRefundPolicy`); organizers may refund any time.
@@ -110,6 +115,8 @@ impl Default for Config {
             stripe_api_base: "https://api.stripe.com".into(),
             stripe_secret_key: None,
             stripe_webhook_secret: None,
+            notify_webhook_url: None,
+            notify_webhook_secret: None,
             refund_window_secs: 48 * 3600,
             key_encryption_key: None,
             bench_routes: false,
@@ -215,6 +222,30 @@ impl Config {
             stripe_api_base: var("STRIPE_API_BASE").unwrap_or(d.stripe_api_base),
             stripe_secret_key: var("STRIPE_SECRET_KEY"),
             stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET"),
+            notify_webhook_url: match (
+                var("GUICHET_NOTIFY_WEBHOOK_URL"),
+                var("GUICHET_NOTIFY_WEBHOOK_SECRET"),
+            ) {
+                (Some(url), Some(_))
+                    if url.starts_with("https://") || url.starts_with("http://") =>
+                {
+                    Some(url)
+                }
+                (Some(_), Some(_)) => {
+                    return Err(ConfigError::Invalid {
+                        name: "GUICHET_NOTIFY_WEBHOOK_URL",
+                        reason: "expected an http:// or https:// URL".into(),
+                    });
+                }
+                (Some(_), None) => {
+                    return Err(ConfigError::Invalid {
+                        name: "GUICHET_NOTIFY_WEBHOOK_SECRET",
+                        reason: "required with GUICHET_NOTIFY_WEBHOOK_URL".into(),
+                    });
+                }
+                (None, _) => None,
+            },
+            notify_webhook_secret: var("GUICHET_NOTIFY_WEBHOOK_SECRET"),
             refund_window_secs: parsed("GUICHET_REFUND_WINDOW_SECS", d.refund_window_secs)?,
             key_encryption_key: match var("GUICHET_KEY_ENCRYPTION_KEY") {
                 None => None,

@@ -12,6 +12,7 @@ pub mod graphql;
 mod http;
 pub mod issuing;
 pub mod metrics;
+pub mod notify;
 pub mod payments;
 pub mod seed;
 

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use guichet_server::config::Config;
-use guichet_server::{AppState, app, graphql, seed};
+use guichet_server::{AppState, app, graphql, notify, seed};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -48,6 +48,23 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!(created, "demo data ready");
     }
     let sweeper = graphql::booking::spawn_sweeper(state.clone(), std::time::Duration::from_secs(5));
+    let notifier = match (
+        &state.config.notify_webhook_url,
+        &state.config.notify_webhook_secret,
+    ) {
+        (Some(url), Some(secret)) => {
+            let webhook = notify::Webhook::new(url, secret)?;
+            Some(notify::spawn_worker(
+                state.clone(),
+                webhook,
+                std::time::Duration::from_secs(2),
+            ))
+        }
+        _ => {
+            tracing::info!("GUICHET_NOTIFY_WEBHOOK_URL unset: notifications wait in the outbox");
+            None
+        }
+    };
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
     println!("Guichet API: http://{addr}/graphql (GraphiQL in a browser)");
@@ -66,6 +83,9 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     .with_graceful_shutdown(shutdown())
     .await?;
     sweeper.abort();
+    if let Some(notifier) = notifier {
+        notifier.abort();
+    }
     db.close().await;
     Ok(())
 }

@@ -18,6 +18,7 @@ pub struct Metrics {
     http_errors: IntCounterVec,
     graphql_errors: IntCounterVec,
     holds: IntCounterVec,
+    notifications: IntCounterVec,
 }
 
 /// Why metrics could not be registered (a name clash: a programming error).
@@ -62,6 +63,14 @@ impl Metrics {
             ),
             &["outcome"],
         )?;
+        let notifications = IntCounterVec::new(
+            Opts::new(
+                "notifications_total",
+                "Notification delivery attempts by outcome (delivered, failed)",
+            ),
+            &["outcome"],
+        )?;
+        registry.register(Box::new(notifications.clone()))?;
         registry.register(Box::new(holds.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
@@ -74,6 +83,7 @@ impl Metrics {
             http_errors,
             graphql_errors,
             holds,
+            notifications,
         })
     }
 
@@ -106,6 +116,11 @@ impl Metrics {
     /// Records a hold attempt's outcome (`held`, `sold_out`: an oversell refused).
     pub fn hold(&self, outcome: &str) {
         self.holds.with_label_values(&[outcome]).inc();
+    }
+
+    /// Records a notification delivery attempt (`delivered`, `failed`).
+    pub fn notification(&self, outcome: &str) {
+        self.notifications.with_label_values(&[outcome]).inc();
     }
 
     /// Records holds returned to stock by the sweeper.

@@ -11,6 +11,7 @@ mod feed;
 mod holds;
 mod hostile;
 mod migrations;
+mod notify;
 mod ops;
 mod refunds;
 mod search;
