@@ -31,6 +31,8 @@ pub enum Code {
     Conflict,
     /// Our fault.
     Internal,
+    /// A scanner device's token was revoked: it must wipe its event data.
+    DeviceRevoked,
 }
 
 impl Code {
@@ -47,6 +49,7 @@ impl Code {
             Code::RateLimited => "RATE_LIMITED",
             Code::Conflict => "CONFLICT",
             Code::Internal => "INTERNAL",
+            Code::DeviceRevoked => "DEVICE_REVOKED",
         }
     }
 }

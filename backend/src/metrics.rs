@@ -19,6 +19,7 @@ pub struct Metrics {
     graphql_errors: IntCounterVec,
     holds: IntCounterVec,
     notifications: IntCounterVec,
+    scans: IntCounterVec,
 }
 
 /// Why metrics could not be registered (a name clash: a programming error).
@@ -70,6 +71,15 @@ impl Metrics {
             ),
             &["outcome"],
         )?;
+        let scans = IntCounterVec::new(
+            Opts::new(
+                "scans_total",
+                "Scans stored by the server's classification (admitted, duplicate_entry, \
+                 exited, rejected)",
+            ),
+            &["classification"],
+        )?;
+        registry.register(Box::new(scans.clone()))?;
         registry.register(Box::new(notifications.clone()))?;
         registry.register(Box::new(holds.clone()))?;
         registry.register(Box::new(requests.clone()))?;
@@ -84,6 +94,7 @@ impl Metrics {
             graphql_errors,
             holds,
             notifications,
+            scans,
         })
     }
 
@@ -121,6 +132,11 @@ impl Metrics {
     /// Records a notification delivery attempt (`delivered`, `failed`).
     pub fn notification(&self, outcome: &str) {
         self.notifications.with_label_values(&[outcome]).inc();
+    }
+
+    /// Records a stored scan's classification.
+    pub fn scan(&self, classification: &str) {
+        self.scans.with_label_values(&[classification]).inc();
     }
 
     /// Records holds returned to stock by the sweeper.

@@ -12,6 +12,8 @@ pub mod hold_batch;
 pub mod holds;
 pub mod keys;
 pub mod orders;
+pub mod scanners;
+pub mod scans;
 mod search;
 
 pub use search::{SearchPage, SearchQuery};

@@ -7,6 +7,7 @@ mod attendees;
 pub mod booking;
 mod catalog;
 mod orders;
+mod scanners;
 mod types;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
@@ -32,6 +33,7 @@ pub struct Query(
     booking::BookingQuery,
     orders::OrderQuery,
     attendees::AttendeeQuery,
+    scanners::ScannerQuery,
 );
 
 /// Root mutation.
@@ -41,6 +43,7 @@ pub struct Mutation(
     catalog::CatalogMutation,
     booking::BookingMutation,
     orders::OrderMutation,
+    scanners::ScannerMutation,
 );
 
 /// The schema type.
