@@ -14,5 +14,6 @@ mod migrations;
 mod notify;
 mod ops;
 mod refunds;
+mod scanner;
 mod search;
 mod stripe;
