@@ -152,8 +152,9 @@ pub struct FeedPage {
 
 impl Db {
     /// Stores a device's scans once each and re-classifies the tickets they concern, in one
-    /// transaction. With `online`, a single admitted entry of a ticket the server already
-    /// knows inside (or used, on a list without re-entry) is stored as rejected instead.
+    /// transaction. With `online`, a single admitted entry of a revoked ticket, or of one
+    /// the server already knows inside (or used, on a list without re-entry), is stored as
+    /// rejected instead, and a scan already stored is returned as it is.
     /// A scan id already stored for this device with a different report takes the new
     /// report (the device pushes what the door showed when an online answer never reached
     /// it); an id stored for another device is left alone. Returns the stored scans, in
@@ -197,7 +198,9 @@ impl Db {
             let mut changed: BTreeMap<String, NewScan> = BTreeMap::new();
             for scan in scans {
                 match stored.get(&scan.id) {
-                    Some(row) if row.device_id != device.id || row.same_report(scan) => {}
+                    // An online decision never replaces a stored scan: a duplicate or late
+                    // delivery of the question must not undo what the door was told.
+                    Some(row) if online || row.device_id != device.id || row.same_report(scan) => {}
                     _ => {
                         changed.insert(scan.id.clone(), scan.clone());
                     }
@@ -275,7 +278,20 @@ impl Db {
                             .map(|r| (r.decision.as_str(), r.direction.as_str())),
                         re_entry,
                     );
-                    if let Some(reason) = standing.refuses_entry(re_entry) {
+                    let revoked: Option<(String,)> = sqlx::query_as(
+                        "SELECT id FROM tickets WHERE id = $1 AND event_id = $2 \
+                         AND status = 'revoked'",
+                    )
+                    .bind(t)
+                    .bind(&device.event_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let refusal = if revoked.is_some() {
+                        Some("revoked")
+                    } else {
+                        standing.refuses_entry(re_entry)
+                    };
+                    if let Some(reason) = refusal {
                         report.decision = "rejected".into();
                         report.reason = Some(reason.into());
                     }

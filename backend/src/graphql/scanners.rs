@@ -896,10 +896,11 @@ impl ScannerMutation {
     }
 
     /// The online door decision: stores the scan like `pushScans`, but an ADMITTED entry of
-    /// a ticket the server already knows inside (or used, on a list without re-entry) is
-    /// stored and returned REJECTED (`already_inside` / `already_used`). If the answer never
-    /// reaches the device, pushing the same id later with what the door showed replaces
-    /// the stored decision.
+    /// a revoked ticket, or of one the server already knows inside (or used, on a list
+    /// without re-entry), is stored and returned REJECTED (`revoked`, `already_inside`,
+    /// `already_used`). Asking again with the same id returns the stored answer. If the
+    /// answer never reaches the device, pushing the same id later with what the door
+    /// showed replaces the stored decision.
     async fn admit_scan(
         &self,
         ctx: &Context<'_>,

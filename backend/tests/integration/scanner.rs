@@ -450,11 +450,25 @@ async fn pushes_are_exactly_once_and_the_earlier_entry_wins(app: TestApp) {
 
 async fn online_decisions_refuse_a_second_entry(app: TestApp) {
     let org = app.organizer("online@example.org").await;
-    let (event, tt, tickets) = sold(&app, &org, 1).await;
+    let (event, tt, tickets) = sold(&app, &org, 2).await;
     let list = list(&app, &org, &event, &tt, true).await;
     let (a, _) = device(&app, &org, &list, "A").await;
     let (b, _) = device(&app, &org, &list, "B").await;
     let ticket = &tickets[0].1;
+
+    // A refunded ticket is refused online at once, before any door has synced.
+    let (order, refunded) = &tickets[1];
+    app.ok(Some(&org), REFUND, json!({ "o": order, "t": [refunded] }))
+        .await;
+    let stale = app
+        .ok(
+            None,
+            ADMIT,
+            json!({ "t": a, "s": scan(&uuid(9), refunded, 0, "ENTRY") }),
+        )
+        .await;
+    assert_eq!(stale["admitScan"]["decision"], json!("REJECTED"));
+    assert_eq!(stale["admitScan"]["reason"], json!("revoked"));
 
     let first = app
         .ok(
@@ -475,6 +489,15 @@ async fn online_decisions_refuse_a_second_entry(app: TestApp) {
     assert_eq!(second["admitScan"]["decision"], json!("REJECTED"));
     assert_eq!(second["admitScan"]["reason"], json!("already_inside"));
     assert_eq!(second["admitScan"]["classification"], json!("REJECTED"));
+    // The same question delivered again (a duplicate on the network) gets the same answer.
+    let replay = app
+        .ok(
+            None,
+            ADMIT,
+            json!({ "t": b, "s": scan(&uuid(2), ticket, 10, "ENTRY") }),
+        )
+        .await;
+    assert_eq!(replay["admitScan"]["decision"], json!("REJECTED"));
     // Out, then in again: allowed on a re-entry list.
     let out = app
         .ok(
@@ -515,7 +538,7 @@ async fn online_decisions_refuse_a_second_entry(app: TestApp) {
         shown["pushScans"][0]["classification"],
         json!("DUPLICATE_ENTRY")
     );
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM scans").await, 5);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM scans").await, 6);
 }
 
 async fn hostile_scanner_input_is_refused_with_a_code(app: TestApp) {

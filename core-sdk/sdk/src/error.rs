@@ -75,6 +75,12 @@ pub enum Error {
         /// The server asked for now.
         found: String,
     },
+    /// The organizer revoked this scanner: its event data was wiped; pair it again.
+    #[error("this scanner was revoked by the organizer; its event data was wiped")]
+    DeviceRevoked,
+    /// The scanner is not paired with a server (no device token).
+    #[error("this scanner is not paired; redeem a pairing code first")]
+    NotPaired,
     /// The store thread is gone (the client was shut down or a store job panicked).
     #[error("the local store is closed")]
     StoreClosed,
@@ -94,7 +100,7 @@ pub enum Error {
 impl Error {
     /// A stable machine code for bindings and hosts: the server's code for API errors,
     /// else one of `NETWORK`, `SESSION_EXPIRED`, `NOT_SIGNED_IN`, `INVALID_INPUT`,
-    /// `NOT_FOUND`, `STORAGE`, `PROTOCOL`, `INTERNAL`.
+    /// `NOT_FOUND`, `STORAGE`, `PROTOCOL`, `INTERNAL`, `DEVICE_REVOKED`, `NOT_PAIRED`.
     pub fn code(&self) -> &'static str {
         match self {
             Error::Api(e) => e.code.as_str(),
@@ -115,6 +121,8 @@ impl Error {
             | Error::Secrets(_) => "STORAGE",
             Error::Protocol(_) => "PROTOCOL",
             Error::Png => "INTERNAL",
+            Error::DeviceRevoked => "DEVICE_REVOKED",
+            Error::NotPaired => "NOT_PAIRED",
         }
     }
 

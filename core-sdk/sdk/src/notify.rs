@@ -26,6 +26,8 @@ pub enum Task {
     ResumePending,
     /// Pulling the public catalog's changes.
     CatalogSync,
+    /// A door's background sync (push scans, pull changes), one unit per round.
+    DoorSync,
 }
 
 /// How far a task has got.

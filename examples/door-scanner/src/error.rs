@@ -34,6 +34,9 @@ pub enum Error {
     /// The SDK failed (store, configuration).
     #[error(transparent)]
     Sdk(#[from] guichet_sdk::Error),
+    /// The async runtime could not start.
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
     /// Issuing a demo credential failed.
     #[error("issuing a demo ticket: {0}")]
     Issue(String),
@@ -50,4 +53,14 @@ usage:
       Scans credential texts, one per line on stdin, or the QR codes in PNG files.
       --config pairs the store with the event first (needed on the first run).
       Prints one line per scan: scan id, ADMITTED or REJECTED, reason, ticket id.
-      The store at --db keeps every scan between runs.";
+      The store at --db keeps every scan between runs.
+  door-scanner pair --server URL --dir DIR --gate GATE --code CODE [--name NAME]
+      Redeems the organizer's pairing code: the device token goes to DIR/secrets, the
+      event's keys, check-in list and tickets to DIR/door.db.
+  door-scanner sync --server URL --dir DIR --gate GATE
+      Pushes this door's scans, pulls revocations and the other doors' scans.
+  door-scanner watch --server URL --dir DIR --gate GATE [--every SECS] [--direction entry|exit]
+                     [--budget-ms MS]
+      Scans credential texts from stdin, asking the server first (for at most MS, default
+      300) and deciding offline when it does not answer; syncs every SECS (default 5) in
+      the background and once more at the end of input.";

@@ -6,6 +6,7 @@ mod args;
 mod demo;
 mod error;
 mod image;
+mod online;
 mod scan;
 
 use std::path::Path;
@@ -42,6 +43,9 @@ fn run() -> Result<(), error::Error> {
         Command::Scan(scan_args) => {
             let stdin = std::io::stdin().lock();
             scan::run(&scan_args, stdin, &mut std::io::stdout().lock())
+        }
+        online @ (Command::Pair { .. } | Command::Sync(_) | Command::Watch { .. }) => {
+            online::run(online)
         }
     }
 }

@@ -24,6 +24,8 @@ pub enum ErrorCode {
     Conflict,
     /// The server's fault.
     Internal,
+    /// This scanner device was revoked: it must wipe its event data.
+    DeviceRevoked,
     /// A code this SDK does not know (a newer server).
     Unknown,
 }
@@ -42,6 +44,7 @@ impl ErrorCode {
             "RATE_LIMITED" => ErrorCode::RateLimited,
             "CONFLICT" => ErrorCode::Conflict,
             "INTERNAL" => ErrorCode::Internal,
+            "DEVICE_REVOKED" => ErrorCode::DeviceRevoked,
             _ => ErrorCode::Unknown,
         }
     }
@@ -59,6 +62,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::DeviceRevoked => "DEVICE_REVOKED",
             ErrorCode::Unknown => "UNKNOWN",
         }
     }

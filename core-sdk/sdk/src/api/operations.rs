@@ -55,6 +55,8 @@ operations!(
     Attendees,
 );
 
+operations!("graphql/scanner.graphql": RedeemPairing, ScannerSync, PushScans, AdmitScan);
+
 /// `updateEvent`: a field the caller leaves out must be absent from the request (the server
 /// keeps it), not `null` (which clears the coordinates).
 #[derive(GraphQLQuery)]

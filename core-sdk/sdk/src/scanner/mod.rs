@@ -17,9 +17,13 @@
 //! ```
 
 mod clock;
+mod door;
 
 pub use crate::store::EventConfig;
 pub use clock::now_ms;
+pub use door::{
+    DOOR_DATABASE_FILE, Door, DoorBuilder, DoorOptions, DoorScan, DoorSyncReport, PUSH_BATCH,
+};
 
 use guichet_domain::admission::{Checkpoint, Decision};
 use guichet_domain::checkin::Direction;
@@ -41,6 +45,17 @@ pub struct ScanOutcome {
     pub ticket: Option<TicketClaims>,
     /// Device clock at the scan, unix milliseconds.
     pub device_time_ms: i64,
+}
+
+/// A decision not yet stored.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingScan {
+    /// The scan as it will be stored, with the local decision.
+    pub(crate) scan: ScanRecord,
+    /// The verified claims, when genuine.
+    pub(crate) ticket: Option<TicketClaims>,
+    /// The ticket's presence before this scan.
+    pub(crate) presence: guichet_domain::admission::Presence,
 }
 
 /// A scanner device paired with an event's check-in list, at one gate.
@@ -87,6 +102,18 @@ impl Scanner {
         direction: Direction,
         device_time_ms: i64,
     ) -> Result<ScanOutcome, Error> {
+        let pending = self.decide(text, direction, device_time_ms)?;
+        let decision = pending.scan.decision;
+        self.commit(pending, decision, None)
+    }
+
+    /// Decides on credential text from what this device knows, without storing anything.
+    pub(crate) fn decide(
+        &self,
+        text: &str,
+        direction: Direction,
+        device_time_ms: i64,
+    ) -> Result<PendingScan, Error> {
         let config = &self.config;
         let checkpoint = Checkpoint::new(&config.list, &config.keys, &config.revocations)
             .map_err(|e| Error::Config(e.to_string()))?;
@@ -98,29 +125,64 @@ impl Scanner {
                 presence = Some(found);
                 Ok::<_, Error>(found)
             })?;
-        let scan = ScanRecord {
-            id: Uuid::now_v7(),
-            device_id: self.device_id,
-            list_id: config.list.id(),
-            device_time_ms,
-            gate: self.gate.clone(),
-            direction,
-            decision: admission.decision,
-            ticket_id: admission.ticket.map(|t| t.ticket_id),
-        };
-        let presence = presence.unwrap_or_default();
-        let new_presence = match admission.decision {
-            Decision::Admitted => presence.after(direction),
+        Ok(PendingScan {
+            scan: ScanRecord {
+                id: Uuid::now_v7(),
+                device_id: self.device_id,
+                list_id: config.list.id(),
+                device_time_ms,
+                gate: self.gate.clone(),
+                direction,
+                decision: admission.decision,
+                ticket_id: admission.ticket.map(|t| t.ticket_id),
+            },
+            ticket: admission.ticket,
+            presence: presence.unwrap_or_default(),
+        })
+    }
+
+    /// Stores a decided scan with its final `decision` (the local one, or the server's
+    /// online answer, then `verdict` is the server's classification) and returns the
+    /// outcome to show: durable once this returns.
+    pub(crate) fn commit(
+        &mut self,
+        pending: PendingScan,
+        decision: Decision,
+        verdict: Option<&str>,
+    ) -> Result<ScanOutcome, Error> {
+        let PendingScan {
+            mut scan,
+            ticket,
+            presence,
+        } = pending;
+        scan.decision = decision;
+        let new_presence = match decision {
+            Decision::Admitted => presence.after(scan.direction),
             Decision::Rejected(_) => presence,
         };
         self.store
-            .record_scan(&scan, admission.ticket.as_ref(), new_presence)?;
+            .record_scan(&scan, ticket.as_ref(), new_presence, verdict)?;
         Ok(ScanOutcome {
             scan_id: scan.id,
-            decision: admission.decision,
-            ticket: admission.ticket,
-            device_time_ms,
+            decision,
+            ticket,
+            device_time_ms: scan.device_time_ms,
         })
+    }
+
+    /// Reads the configuration again after a sync changed it (keys, revocations).
+    pub(crate) fn reload(&mut self) -> Result<(), Error> {
+        self.config = self
+            .store
+            .load_event_config()?
+            .ok_or(Error::NotConfigured)?;
+        self.device_id = self.store.device_id()?;
+        Ok(())
+    }
+
+    /// The store, for sync.
+    pub(crate) fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
     }
 
     /// Revokes a ticket on this device (staff action or a synced revocation).

@@ -12,6 +12,7 @@
 
 mod booking;
 mod client_meta;
+mod door_sync;
 mod event_config;
 mod handle;
 pub mod migrations;
@@ -19,6 +20,7 @@ mod scans;
 mod wallet;
 
 pub use booking::{Completion, OperationRow};
+pub use door_sync::{Applied, KnownScan, PulledPage, SyncedScan};
 pub use event_config::EventConfig;
 pub use handle::StoreHandle;
 pub use scans::{ScanRecord, TicketRecord};

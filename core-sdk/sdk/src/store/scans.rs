@@ -42,11 +42,12 @@ pub struct TicketRecord {
 }
 
 impl Store {
-    /// A ticket's presence from this device's admitted scans (never seen: no entries).
+    /// A ticket's presence from the admitted scans known here: this device's, and other
+    /// doors' once synced (never seen: no entries).
     pub fn presence(&self, ticket_id: &Uuid) -> Result<Presence, Error> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT entries, inside FROM tickets WHERE ticket_id = ?1")?;
+            .prepare_cached("SELECT entries, inside FROM presence WHERE ticket_id = ?1")?;
         let found = stmt
             .query_row([ticket_id.as_bytes()], |r| {
                 Ok(Presence {
@@ -59,12 +60,14 @@ impl Store {
     }
 
     /// Commits a scan durably, with the ticket's new presence when it was admitted, in one
-    /// transaction: when this returns, the scan is on disk.
+    /// transaction: when this returns, the scan is on disk. `verdict` is the server's
+    /// classification when the server already has the scan (an online decision).
     pub(crate) fn record_scan(
         &mut self,
         scan: &ScanRecord,
         ticket: Option<&TicketClaims>,
         presence: Presence,
+        verdict: Option<&str>,
     ) -> Result<(), Error> {
         let tx = self
             .conn
@@ -75,8 +78,9 @@ impl Store {
         };
         tx.prepare_cached(
             "INSERT INTO scans (id, device_id, list_id, device_time_ms, gate, direction,
-                                decision, reason, reason_detail, ticket_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                decision, reason, reason_detail, ticket_id, pushed,
+                                classification)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?
         .execute(params![
             scan.id.as_bytes(),
@@ -89,7 +93,21 @@ impl Store {
             reason,
             detail,
             scan.ticket_id.as_ref().map(|t| t.as_bytes()),
+            verdict.is_some(),
+            verdict,
         ])?;
+        if let (Some(ticket), true) = (scan.ticket_id, scan.decision.is_admitted()) {
+            tx.prepare_cached(
+                "INSERT INTO presence (ticket_id, entries, inside) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (ticket_id) DO UPDATE SET entries = excluded.entries,
+                     inside = excluded.inside",
+            )?
+            .execute(params![
+                ticket.as_bytes(),
+                presence.entries,
+                presence.inside
+            ])?;
+        }
         if let Some(claims) = ticket {
             // Admitted: the new presence; rejected: record the ticket as known, unchanged.
             let update = if scan.decision.is_admitted() {
@@ -150,9 +168,10 @@ impl Store {
         let row = self
             .conn
             .query_row(
-                "SELECT t.event_id, t.ticket_type_id, t.valid_from, t.valid_until, t.entries,
-                        t.inside, r.ticket_id IS NOT NULL
+                "SELECT t.event_id, t.ticket_type_id, t.valid_from, t.valid_until,
+                        coalesce(p.entries, 0), coalesce(p.inside, 0), r.ticket_id IS NOT NULL
                  FROM tickets t LEFT JOIN revocations r ON r.ticket_id = t.ticket_id
+                 LEFT JOIN presence p ON p.ticket_id = t.ticket_id
                  WHERE t.ticket_id = ?1",
                 [ticket_id.as_bytes()],
                 |r| {
