@@ -162,7 +162,7 @@ impl DoorBuilder {
         .await?;
         // The first pull configures the store; the scanner opens on it afterwards.
         let thread = DoorThread::unconfigured(store).await?;
-        let door = Door::assemble(api, thread, token, &self.gate, self.options);
+        let door = Door::assemble(api, secrets, thread, token, &self.gate, self.options);
         door.pull().await?;
         door.inner.thread.open_scanner(&self.gate).await?;
         Ok(door)
@@ -179,7 +179,14 @@ impl DoorBuilder {
         let store = blocking(move || Store::open(&path)).await?;
         let thread = DoorThread::unconfigured(store).await?;
         thread.open_scanner(&self.gate).await?;
-        Ok(Door::assemble(api, thread, token, &self.gate, self.options))
+        Ok(Door::assemble(
+            api,
+            secrets,
+            thread,
+            token,
+            &self.gate,
+            self.options,
+        ))
     }
 }
 
@@ -192,6 +199,7 @@ pub struct Door {
 #[derive(Debug)]
 struct Inner {
     api: Api,
+    secrets: Arc<dyn SecretStore>,
     thread: DoorThread,
     token: String,
     gate: String,
@@ -221,6 +229,7 @@ impl Door {
 
     fn assemble(
         api: Api,
+        secrets: Arc<dyn SecretStore>,
         thread: DoorThread,
         token: String,
         gate: &str,
@@ -229,6 +238,7 @@ impl Door {
         Door {
             inner: Arc::new(Inner {
                 api,
+                secrets,
                 thread,
                 token,
                 gate: gate.to_owned(),
@@ -448,7 +458,10 @@ impl Door {
         }
     }
 
+    /// Forgets the event and the device token (the organizer revoked this device).
     async fn wipe(&self) -> Result<(), Error> {
+        let secrets = self.inner.secrets.clone();
+        blocking(move || Ok(secrets.delete(TOKEN_KEY)?)).await?;
         self.inner.thread.call_wipe().await
     }
 
@@ -521,7 +534,7 @@ struct DoorThread {
 
 enum Slot {
     Store(Store),
-    Scanner(Scanner),
+    Scanner(Box<Scanner>),
     Gone,
 }
 
@@ -614,7 +627,7 @@ impl DoorThread {
                 *slot = Slot::Store(store);
                 return Err(Error::NotPaired);
             }
-            *slot = Slot::Scanner(Scanner::open(store, &gate)?);
+            *slot = Slot::Scanner(Box::new(Scanner::open(store, &gate)?));
             Ok(())
         })
         .await

@@ -9,6 +9,7 @@ mod faults;
 mod fixture;
 mod organizer;
 mod qr_zbar;
+mod scanner_sync;
 mod scanning;
 mod server;
 mod session;

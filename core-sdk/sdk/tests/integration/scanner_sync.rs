@@ -1,0 +1,593 @@
+//! Doors against the real server in-process: pairing, online-first decisions within a
+//! budget, batched pushes, pulls, revocation windows, revoked devices, and a seeded
+//! simulation of several doors over a network that drops, delays, duplicates and
+//! reorders requests and cuts doors off.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use guichet_domain::admission::{Decision, ScanRejection};
+use guichet_domain::checkin::Direction;
+use guichet_sdk::Error;
+use guichet_sdk::scanner::{Door, DoorOptions};
+use guichet_sdk::transport::{
+    Call, HttpConfig, HttpTransport, RetryPolicy, Transport, TransportError,
+};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+
+use crate::server::TestServer;
+
+/// The network between one door and the server.
+#[derive(Debug)]
+struct Net {
+    inner: HttpTransport,
+    rng: Mutex<StdRng>,
+    /// Nothing gets through.
+    cut: AtomicBool,
+    /// Drop requests, lose answers, duplicate and reorder (a partition phase's weather).
+    stormy: AtomicBool,
+    /// Delay before each `AdmitScan` answer, milliseconds.
+    admit_delay_ms: AtomicU64,
+    /// Copies of earlier requests, delivered late (after newer ones).
+    late: Mutex<Vec<Call>>,
+}
+
+impl Net {
+    fn over(url: &str, seed: u64) -> Arc<Net> {
+        let config = HttpConfig {
+            retry: RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::default()
+            },
+            ..HttpConfig::default()
+        };
+        Arc::new(Net {
+            inner: HttpTransport::new(&format!("{url}/"), &config).unwrap(),
+            rng: Mutex::new(StdRng::seed_from_u64(seed)),
+            cut: AtomicBool::new(false),
+            stormy: AtomicBool::new(false),
+            admit_delay_ms: AtomicU64::new(0),
+            late: Mutex::default(),
+        })
+    }
+
+    fn roll(&self) -> f64 {
+        self.rng.lock().unwrap().random::<f64>()
+    }
+}
+
+#[async_trait::async_trait]
+impl Transport for Net {
+    async fn send(&self, call: Call) -> Result<Value, TransportError> {
+        if self.cut.load(Ordering::Acquire) {
+            return Err(TransportError::Connect("cut off".into()));
+        }
+        // Requests held back earlier arrive now, after newer ones went through.
+        let late: Vec<Call> = std::mem::take(&mut *self.late.lock().unwrap());
+        for old in late {
+            let _ = self.inner.send(old).await;
+        }
+        let delay = self.admit_delay_ms.load(Ordering::Acquire);
+        if delay > 0 && call.operation == "AdmitScan" {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
+        let roll = self.roll();
+        if self.stormy.load(Ordering::Acquire) {
+            if roll < 0.1 {
+                return Err(TransportError::Timeout); // dropped before the server
+            }
+            if roll < 0.2 {
+                let _ = self.inner.send(call).await;
+                return Err(TransportError::Network("answer lost".into()));
+            }
+        }
+        // Only requests a client may repeat get repeated (as HTTP retries and proxies do).
+        if call.idempotent && roll > 0.85 {
+            let _ = self.inner.send(call.clone()).await; // delivered twice
+        } else if call.idempotent && roll > 0.7 {
+            self.late.lock().unwrap().push(call.clone()); // and once more, later
+        }
+        self.inner.send(call).await
+    }
+}
+
+/// Sells `n` tickets of a fresh event (in orders of up to 6) and returns
+/// (organizer token, event, ticket type, [(order, ticket, credential)]).
+async fn sold(
+    server: &TestServer,
+    tag: &str,
+    n: usize,
+) -> (String, String, String, Vec<(String, String, String)>) {
+    let org = server
+        .token_for(&format!("org-{tag}@example.org"), "ORGANIZER")
+        .await;
+    let (event, tt) = server.published_event(&org, 1_000).await;
+    let buyer = server
+        .token_for(&format!("buyer-{tag}@example.org"), "ATTENDEE")
+        .await;
+    let mut tickets = Vec::new();
+    let mut left = n;
+    let mut i = 0;
+    while left > 0 {
+        let q = left.min(6);
+        let hold = server
+            .ok(
+                Some(&buyer),
+                "mutation($e: ID!, $t: ID!, $q: Int!, $k: String!) { holdTickets(eventId: $e, items: [{ticketTypeId: $t, quantity: $q}], idempotencyKey: $k) { id } }",
+                json!({ "e": event, "t": tt, "q": q, "k": format!("h-{tag}-{i}") }),
+            )
+            .await;
+        let order = server
+            .ok(
+                Some(&buyer),
+                "mutation($h: ID!, $k: String!) { checkout(holdId: $h, payment: {token: \"tok_visa\"}, idempotencyKey: $k) { id tickets { id credential } } }",
+                json!({ "h": hold["holdTickets"]["id"], "k": format!("c-{tag}-{i}") }),
+            )
+            .await;
+        let order = &order["checkout"];
+        for t in order["tickets"].as_array().unwrap() {
+            tickets.push((
+                order["id"].as_str().unwrap().to_owned(),
+                t["id"].as_str().unwrap().to_owned(),
+                t["credential"].as_str().unwrap().to_owned(),
+            ));
+        }
+        left -= q;
+        i += 1;
+    }
+    (org, event, tt, tickets)
+}
+
+/// A check-in list at gates north and south; returns its id.
+async fn list(server: &TestServer, org: &str, event: &str, tt: &str, re_entry: bool) -> String {
+    let data = server
+        .ok(
+            Some(org),
+            "mutation($e: ID!, $i: CheckInListInput!) { createCheckInList(eventId: $e, input: $i) { id } }",
+            json!({ "e": event, "i": { "name": "Main", "ticketTypeIds": [tt], "gates": ["north", "south"], "reEntry": re_entry } }),
+        )
+        .await;
+    data["createCheckInList"]["id"].as_str().unwrap().to_owned()
+}
+
+async fn pairing_code(server: &TestServer, org: &str, list: &str) -> String {
+    let data = server
+        .ok(
+            Some(org),
+            "mutation($l: ID!) { pairScanner(listId: $l) { code } }",
+            json!({ "l": list }),
+        )
+        .await;
+    data["pairScanner"]["code"].as_str().unwrap().to_owned()
+}
+
+async fn pair(
+    server: &TestServer,
+    org: &str,
+    list: &str,
+    dir: &std::path::Path,
+    net: Arc<Net>,
+    options: DoorOptions,
+) -> Door {
+    let code = pairing_code(server, org, list).await;
+    Door::builder(&server.url, dir, "north")
+        .transport(net)
+        .options(options)
+        .pair(&code, "door")
+        .await
+        .unwrap()
+}
+
+/// The server's scans: id → (decision, classification).
+async fn server_scans(server: &TestServer) -> HashMap<String, (String, String)> {
+    let guichet_server::db::Db::Sqlite(pool) = &server.state.db else {
+        panic!("the test server runs on SQLite");
+    };
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT id, decision, classification FROM scans")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    rows.into_iter().map(|(id, d, c)| (id, (d, c))).collect()
+}
+
+async fn refund(server: &TestServer, org: &str, order: &str, ticket: &str) {
+    server
+        .ok(
+            Some(org),
+            "mutation($o: ID!, $t: [ID!]!) { refundOrder(orderId: $o, ticketIds: $t) { id } }",
+            json!({ "o": order, "t": [ticket] }),
+        )
+        .await;
+}
+
+/// The test event's start (2099-06-01T19:00:00Z), Unix milliseconds: tickets are valid
+/// around it.
+const AT: i64 = 4_084_023_600_000;
+
+const PATIENT: DoorOptions = DoorOptions {
+    online_budget: Duration::from_secs(30),
+    retry_online_after: Duration::ZERO,
+    page_limit: 20_000,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paired_door_decides_online_and_falls_back_within_its_budget() {
+    let server = TestServer::start().await;
+    let (org, event, tt, tickets) = sold(&server, "budget", 3).await;
+    let list = list(&server, &org, &event, &tt, false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let net = Net::over(&server.url, 1);
+    let options = DoorOptions {
+        online_budget: Duration::from_millis(100),
+        retry_online_after: Duration::ZERO,
+        page_limit: 2,
+    };
+    let door = pair(&server, &org, &list, dir.path(), net.clone(), options).await;
+    assert_eq!(
+        door.ticket_counts().await.unwrap(),
+        (3, 0),
+        "snapshot in pages of two"
+    );
+
+    // Online: the server decides and already has the scan.
+    let first = door
+        .scan_at(&tickets[0].2, Direction::Entry, AT + 1_000)
+        .await
+        .unwrap();
+    assert!(first.online);
+    assert_eq!(first.outcome.decision, Decision::Admitted);
+    assert_eq!(door.unpushed_count().await.unwrap(), 0);
+
+    // The server answers too late: the door decides alone, admits, and queues the scan.
+    net.admit_delay_ms.store(1_000, Ordering::Release);
+    let late = door
+        .scan_at(&tickets[1].2, Direction::Entry, AT + 2_000)
+        .await
+        .unwrap();
+    assert!(!late.online);
+    assert!(!door.is_online());
+    assert_eq!(late.outcome.decision, Decision::Admitted);
+    assert_eq!(door.unpushed_count().await.unwrap(), 1);
+
+    // Back: a sync pushes it exactly once, and the door is online again.
+    net.admit_delay_ms.store(0, Ordering::Release);
+    let report = door.sync().await.unwrap();
+    assert_eq!(report.pushed, 1);
+    assert!(door.is_online());
+    assert_eq!(door.unpushed_count().await.unwrap(), 0);
+    let on_server = server_scans(&server).await;
+    assert_eq!(on_server.len(), 2);
+    assert_eq!(on_server[&late.outcome.scan_id.to_string()].1, "admitted");
+
+    // A second entry of the first ticket is refused locally, without asking.
+    let again = door
+        .scan_at(&tickets[0].2, Direction::Entry, AT + 3_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.outcome.decision,
+        Decision::Rejected(ScanRejection::AlreadyInside)
+    );
+    assert!(!again.online);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_reaches_a_door_at_its_next_sync() {
+    let server = TestServer::start().await;
+    let (org, event, tt, tickets) = sold(&server, "refund", 3).await;
+    let list = list(&server, &org, &event, &tt, false).await;
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let net_a = Net::over(&server.url, 2);
+    let net_b = Net::over(&server.url, 3);
+    let offline = pair(&server, &org, &list, dir_a.path(), net_a.clone(), PATIENT).await;
+    let online = pair(&server, &org, &list, dir_b.path(), net_b, PATIENT).await;
+
+    refund(&server, &org, &tickets[0].0, &tickets[0].1).await;
+    refund(&server, &org, &tickets[1].0, &tickets[1].1).await;
+
+    // The window: a door without network still admits a refunded ticket until it syncs.
+    net_a.cut.store(true, Ordering::Release);
+    let stale = offline
+        .scan_at(&tickets[0].2, Direction::Entry, AT + 4_000)
+        .await
+        .unwrap();
+    assert_eq!(stale.outcome.decision, Decision::Admitted);
+    assert!(!stale.online);
+    // An online door is told by the server at once.
+    let told = online
+        .scan_at(&tickets[1].2, Direction::Entry, AT + 5_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        told.outcome.decision,
+        Decision::Rejected(ScanRejection::Revoked)
+    );
+    assert!(told.online);
+
+    // After its next sync the offline door refuses it on its own.
+    net_a.cut.store(false, Ordering::Release);
+    let report = offline.sync().await.unwrap();
+    assert!(report.revoked >= 2, "{report:?}");
+    net_a.cut.store(true, Ordering::Release);
+    let refused = offline
+        .scan_at(&tickets[1].2, Direction::Entry, AT + 6_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.outcome.decision,
+        Decision::Rejected(ScanRejection::Revoked)
+    );
+    assert!(!refused.online);
+    // The valid ticket still gets in offline.
+    let fine = offline
+        .scan_at(&tickets[2].2, Direction::Entry, AT + 7_000)
+        .await
+        .unwrap();
+    assert_eq!(fine.outcome.decision, Decision::Admitted);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_door_wipes_its_event_data() {
+    let server = TestServer::start().await;
+    let (org, event, tt, tickets) = sold(&server, "wipe", 2).await;
+    let list = list(&server, &org, &event, &tt, false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let net = Net::over(&server.url, 4);
+    let door = pair(&server, &org, &list, dir.path(), net.clone(), PATIENT).await;
+    net.cut.store(true, Ordering::Release);
+    door.scan_at(&tickets[0].2, Direction::Entry, AT + 8_000)
+        .await
+        .unwrap();
+    net.cut.store(false, Ordering::Release);
+
+    let devices = server
+        .ok(
+            Some(&org),
+            "query($e: ID!) { scannerDevices(eventId: $e) { id } }",
+            json!({ "e": event }),
+        )
+        .await;
+    let device = devices["scannerDevices"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    server
+        .ok(
+            Some(&org),
+            "mutation($d: ID!) { revokeScanner(deviceId: $d) { id } }",
+            json!({ "d": device }),
+        )
+        .await;
+
+    assert!(matches!(door.sync().await, Err(Error::DeviceRevoked)));
+    assert!(door.config().await.is_err() || door.config().await.unwrap().is_none());
+    assert!(matches!(
+        door.scan_at(&tickets[1].2, Direction::Entry, AT + 9_000)
+            .await,
+        Err(Error::DeviceRevoked)
+    ));
+    // Nothing of the event is left on disk.
+    let store = guichet_sdk::store::Store::open(dir.path().join("door.db")).unwrap();
+    assert_eq!(store.scan_count().unwrap(), 0);
+    assert!(store.load_event_config().unwrap().is_none());
+    assert_eq!(store.list_ticket_counts().unwrap(), (0, 0));
+    // Nor the token: the door does not open again without a new pairing.
+    drop(door);
+    let reopened = Door::builder(&server.url, dir.path(), "north")
+        .transport(net)
+        .open()
+        .await;
+    assert!(reopened.is_err());
+}
+
+/// One scan the simulation took.
+#[derive(Debug, Clone)]
+struct Taken {
+    id: String,
+    ticket: usize,
+    device_time_ms: i64,
+    admitted: bool,
+}
+
+/// Seeds for the simulation: `GUICHET_SIM_SEEDS=200` runs 200 (outside the default run).
+fn seeds() -> Vec<u64> {
+    let n = std::env::var("GUICHET_SIM_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3u64);
+    (1..=n).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doors_converge_after_partitions_and_flag_every_double_entry() {
+    for seed in seeds() {
+        println!("simulation seed {seed}");
+        simulate(seed).await;
+    }
+}
+
+async fn simulate(seed: u64) {
+    const DOORS: usize = 4;
+    const TICKETS: usize = 10;
+    let server = TestServer::start().await;
+    let (org, event, tt, tickets) = sold(&server, &format!("sim{seed}"), TICKETS).await;
+    let list = list(&server, &org, &event, &tt, false).await;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let dirs: Vec<_> = (0..DOORS).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut nets = Vec::new();
+    let mut doors = Vec::new();
+    for (i, dir) in dirs.iter().enumerate() {
+        let net = Net::over(&server.url, seed * 100 + i as u64);
+        doors.push(pair(&server, &org, &list, dir.path(), net.clone(), PATIENT).await);
+        nets.push(net);
+    }
+    let skew: Vec<i64> = (0..DOORS)
+        .map(|_| rng.random_range(-2_000..2_000))
+        .collect();
+    let mut clock: i64 = AT - 3_600_000;
+    let mut taken: Vec<Taken> = Vec::new();
+    let mut entered: HashSet<usize> = HashSet::new();
+
+    for round in 0..4 {
+        // All connected: every door catches up, then decides online.
+        for net in &nets {
+            net.cut.store(false, Ordering::Release);
+            net.stormy.store(false, Ordering::Release);
+        }
+        for door in &doors {
+            door.sync()
+                .await
+                .unwrap_or_else(|e| panic!("seed {seed}: connected sync: {e}"));
+        }
+        for _ in 0..8 {
+            clock += rng.random_range(1..2_000);
+            let (d, t) = (rng.random_range(0..DOORS), rng.random_range(0..TICKETS));
+            let scan = doors[d]
+                .scan_at(&tickets[t].2, Direction::Entry, clock + skew[d])
+                .await
+                .unwrap();
+            let admitted = scan.outcome.decision.is_admitted();
+            assert!(
+                !(admitted && entered.contains(&t)),
+                "seed {seed} round {round}: ticket {t} admitted twice while every door was connected"
+            );
+            if admitted {
+                entered.insert(t);
+            }
+            taken.push(Taken {
+                id: scan.outcome.scan_id.to_string(),
+                ticket: t,
+                device_time_ms: clock + skew[d],
+                admitted,
+            });
+        }
+        // A partition: some doors cut off, the others on a stormy network.
+        for net in &nets {
+            net.stormy.store(true, Ordering::Release);
+            net.cut.store(rng.random_bool(0.5), Ordering::Release);
+        }
+        for _ in 0..12 {
+            clock += rng.random_range(1..2_000);
+            let d = rng.random_range(0..DOORS);
+            if rng.random_bool(0.25) {
+                let _ = doors[d].sync().await;
+                continue;
+            }
+            let t = rng.random_range(0..TICKETS);
+            let scan = doors[d]
+                .scan_at(&tickets[t].2, Direction::Entry, clock + skew[d])
+                .await
+                .unwrap();
+            let admitted = scan.outcome.decision.is_admitted();
+            if admitted {
+                entered.insert(t);
+            }
+            taken.push(Taken {
+                id: scan.outcome.scan_id.to_string(),
+                ticket: t,
+                device_time_ms: clock + skew[d],
+                admitted,
+            });
+        }
+    }
+
+    // Heal: calm network, sync until a whole round moves nothing.
+    for net in &nets {
+        net.cut.store(false, Ordering::Release);
+        net.stormy.store(false, Ordering::Release);
+    }
+    for pass in 0.. {
+        assert!(pass < 20, "seed {seed}: sync never went quiet");
+        let mut moved = 0;
+        for door in &doors {
+            let report = door
+                .sync()
+                .await
+                .unwrap_or_else(|e| panic!("seed {seed}: heal: {e}"));
+            moved += report.pushed + report.scans;
+        }
+        if moved == 0 {
+            break;
+        }
+    }
+
+    // Every scan is on the server exactly once, with the decision the door showed.
+    let on_server = server_scans(&server).await;
+    assert_eq!(
+        on_server.len(),
+        taken.len(),
+        "seed {seed}: scans on the server"
+    );
+    for scan in &taken {
+        let (decision, _) = on_server
+            .get(&scan.id)
+            .unwrap_or_else(|| panic!("seed {seed}: scan {} lost", scan.id));
+        assert_eq!(
+            decision == "admitted",
+            scan.admitted,
+            "seed {seed}: decision of {}",
+            scan.id
+        );
+    }
+    // Every door agrees with the server on every scan's class.
+    for (i, door) in doors.iter().enumerate() {
+        let known: BTreeMap<String, Option<String>> = door
+            .known_scans()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|k| (k.id.to_string(), k.classification))
+            .collect();
+        assert_eq!(
+            known.len(),
+            taken.len(),
+            "seed {seed}: door {i} knows every scan"
+        );
+        for (id, (_, class)) in &on_server {
+            assert_eq!(
+                known.get(id),
+                Some(&Some(class.clone())),
+                "seed {seed}: door {i}, scan {id}"
+            );
+        }
+    }
+    // Each ticket's earliest admitted entry is ADMITTED; every later one is flagged.
+    let mut by_ticket: BTreeMap<usize, Vec<&Taken>> = BTreeMap::new();
+    for scan in taken.iter().filter(|s| s.admitted) {
+        by_ticket.entry(scan.ticket).or_default().push(scan);
+    }
+    let mut duplicates = 0;
+    for scans in by_ticket.values_mut() {
+        scans.sort_by(|a, b| (a.device_time_ms, &a.id).cmp(&(b.device_time_ms, &b.id)));
+        for (n, scan) in scans.iter().enumerate() {
+            let want = if n == 0 {
+                "admitted"
+            } else {
+                "duplicate_entry"
+            };
+            assert_eq!(on_server[&scan.id].1, want, "seed {seed}: scan {}", scan.id);
+            duplicates += usize::from(n > 0);
+        }
+    }
+    let alerts = server
+        .ok(
+            Some(&org),
+            "query($e: ID!) { duplicateAlerts(eventId: $e) { scan { id } } }",
+            json!({ "e": event }),
+        )
+        .await;
+    assert_eq!(
+        alerts["duplicateAlerts"].as_array().unwrap().len(),
+        duplicates,
+        "seed {seed}"
+    );
+    println!(
+        "seed {seed}: {} scans, {duplicates} double entries flagged on every door",
+        taken.len()
+    );
+}
