@@ -105,7 +105,7 @@ async fn watch(
     });
     while let Some(text) = incoming.recv().await {
         let scanned = door.scan(&text, direction).await?;
-        let mode = if scanned.online { "online" } else { "offline" };
+        let mode = if scanned.online { "online" } else { "local" };
         println!("{} {mode}", describe(&scanned.outcome));
     }
     background.cancel();
