@@ -3,6 +3,8 @@
 //! - [`Client`] — the facade a host opens on a server URL and a data directory: session
 //!   (sign up, log in, refresh, log out) over a swappable [`transport`], state in one
 //!   SQLite file owned by a store thread.
+//! - [`catalog`] — the public catalog cached offline from the server's change feed, with
+//!   full-text (prefix, accents folded), date and distance search, ranked.
 //! - [`booking`] — holds with a countdown, checkout, release and refund as persisted
 //!   operations with idempotency keys, and the pending-operations queue.
 //! - [`transport`] — the [`transport::Transport`] trait and its reqwest implementation
@@ -25,6 +27,7 @@
 
 pub mod api;
 pub mod booking;
+pub mod catalog;
 mod client;
 mod error;
 pub mod notify;

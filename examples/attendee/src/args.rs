@@ -12,7 +12,7 @@ pub struct Global {
 }
 
 /// What to do.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub enum Command {
     /// Create an account and sign in.
     SignUp {
@@ -66,6 +66,19 @@ pub enum Command {
         /// The order.
         order: String,
     },
+    /// Search the cached catalog, offline.
+    Search {
+        /// Words (prefixes; case and accents do not matter).
+        text: Option<String>,
+        /// `LAT,LON,KM`.
+        near: Option<(f64, f64, f64)>,
+        /// Only events starting from this day (YYYY-MM-DD, UTC).
+        from: Option<String>,
+        /// Only events starting before this day.
+        to: Option<String>,
+        /// How many results.
+        limit: usize,
+    },
 }
 
 /// The usage text.
@@ -75,7 +88,10 @@ commands:
   signup --email E --name NAME [--password P]   create an account and sign in
   login --email E [--password P]                sign in (password also from GUICHET_PASSWORD)
   logout | whoami
-  sync                                          refresh tickets, re-send pending bookings
+  sync                                          refresh the catalog; signed in, also tickets
+                                                and pending bookings
+  search [--text WORDS] [--near LAT,LON,KM] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--limit N]
+                                                search the synced catalog, offline
   availability --event ID                       ticket types and what is left
   book --event ID [--ticket-type ID] [--quantity N] [--card tok_visa]
   tickets [--qr yes]                            the wallet, offline; QR codes in the terminal
@@ -84,6 +100,19 @@ commands:
 
 defaults: --server http://127.0.0.1:8080 (GUICHET_SERVER), --data ./attendee-data
 (GUICHET_DATA)";
+
+/// `LAT,LON,KM`.
+fn near(value: &str) -> Result<(f64, f64, f64), Failure> {
+    let parts: Vec<f64> = value
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| usage("--near takes LAT,LON,KM"))?;
+    match parts[..] {
+        [lat, lon, km] => Ok((lat, lon, km)),
+        _ => Err(usage("--near takes LAT,LON,KM")),
+    }
+}
 
 fn usage(problem: &str) -> Failure {
     Failure::Usage(problem.to_owned())
@@ -162,6 +191,16 @@ pub fn parse(
         "refund" => Command::Refund {
             order: take("order").ok_or_else(|| usage("--order"))?,
         },
+        "search" => Command::Search {
+            text: take("text"),
+            near: take("near").map(|v| near(&v)).transpose()?,
+            from: take("from"),
+            to: take("to"),
+            limit: take("limit")
+                .map(|n| n.parse().map_err(|_| usage("--limit takes a number")))
+                .transpose()?
+                .unwrap_or(10),
+        },
         other => return Err(usage(&format!("unknown command {other:?}"))),
     };
     if let Some((name, _)) = flags.first() {
@@ -177,6 +216,26 @@ mod tests {
 
     fn args(text: &str) -> Vec<String> {
         text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn parses_a_search() {
+        let (_, command) = parse(
+            args("search --text jazz --near 45.76,4.84,25 --from 2030-01-01 --limit 5"),
+            |_| None,
+        )
+        .unwrap();
+        assert_eq!(
+            command,
+            Command::Search {
+                text: Some("jazz".into()),
+                near: Some((45.76, 4.84, 25.0)),
+                from: Some("2030-01-01".into()),
+                to: None,
+                limit: 5
+            }
+        );
+        assert!(parse(args("search --near 1,2"), |_| None).is_err());
     }
 
     #[test]

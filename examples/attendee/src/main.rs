@@ -1,8 +1,7 @@
 //! `attendee`: a terminal attendee app over the Guichet SDK. It signs in, syncs the wallet,
 //! books with a test card, and shows tickets as QR codes in the terminal, offline.
 //!
-//! Offline catalog search (`search`) joins when the SDK's catalog module lands; until then
-//! `availability --event ID` shows an event's ticket types online.
+//! `sync` pulls the public catalog into the local cache; `search` then works offline.
 
 mod args;
 
@@ -10,6 +9,7 @@ use std::process::ExitCode;
 
 use args::Command;
 use guichet_sdk::booking::{HoldLine, OperationState, TicketStatus};
+use guichet_sdk::catalog::{EventSearch, Near};
 use guichet_sdk::session::{Role, SignUp};
 use guichet_sdk::{Client, Error};
 
@@ -38,6 +38,56 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A day (`YYYY-MM-DD`) at midnight UTC.
+fn day(value: &str) -> Result<chrono::DateTime<chrono::Utc>, Failure> {
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+        .map_err(|_| Failure::Usage(format!("not a day (YYYY-MM-DD): {value:?}")))
+}
+
+async fn search(
+    client: &Client,
+    text: Option<String>,
+    near: Option<(f64, f64, f64)>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: usize,
+) -> Result<(), Failure> {
+    let query = EventSearch {
+        text,
+        near: near.map(|(latitude, longitude, radius_km)| Near {
+            latitude,
+            longitude,
+            radius_km,
+        }),
+        starts_after: from.as_deref().map(day).transpose()?,
+        starts_before: to.as_deref().map(day).transpose()?,
+        limit,
+        ..EventSearch::default()
+    };
+    let hits = client.search_events(query).await?;
+    if hits.is_empty() {
+        println!("no events (run `attendee sync` first to fill the offline catalog)");
+    }
+    for hit in hits {
+        let e = &hit.event;
+        let distance = hit
+            .distance_km
+            .map_or_else(String::new, |d| format!("  {d:.1} km"));
+        let from_price = e.ticket_types.iter().map(|t| t.price_minor).min();
+        let price = from_price.map_or_else(String::new, |p| format!("  from {}", money(p)));
+        println!(
+            "{}  {}  {} — {}, {}{distance}{price}",
+            e.id,
+            e.starts_at.format("%Y-%m-%d %H:%M UTC"),
+            e.title,
+            e.venue,
+            e.city
+        );
+    }
+    Ok(())
 }
 
 async fn run(global: &args::Global, command: Command) -> Result<(), Failure> {
@@ -70,8 +120,26 @@ async fn run(global: &args::Global, command: Command) -> Result<(), Failure> {
             Some(account) => println!("{} {} {:?}", account.email, account.id, account.role),
             None => println!("not signed in"),
         },
+        Command::Sync if client.account().await.is_none() => {
+            let report = client.sync_catalog().await?;
+            println!(
+                "catalog: {} event(s) updated, {} removed (sign in to sync tickets too)",
+                report.upserted, report.removed
+            );
+        }
+        Command::Search {
+            text,
+            near,
+            from,
+            to,
+            limit,
+        } => search(&client, text, near, from, to, limit).await?,
         Command::Sync => {
             let report = client.sync().await?;
+            println!(
+                "catalog: {} event(s) updated, {} removed",
+                report.catalog.upserted, report.catalog.removed
+            );
             if !report.resumed.is_empty() {
                 println!("re-sent {} pending operation(s)", report.resumed.len());
             }

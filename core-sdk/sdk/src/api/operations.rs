@@ -55,6 +55,7 @@ operations!(
     Attendees,
 );
 
+operations!("graphql/catalog.graphql": CatalogChanges);
 operations!("graphql/scanner.graphql": RedeemPairing, ScannerSync, PushScans, AdmitScan);
 
 /// `updateEvent`: a field the caller leaves out must be absent from the request (the server

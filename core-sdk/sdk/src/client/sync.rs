@@ -5,12 +5,15 @@ use std::sync::Arc;
 use super::Client;
 use crate::Error;
 use crate::booking::PendingOperation;
+use crate::catalog::CatalogSync;
 use crate::notify::{Progress, ProgressListener, Task, TaskHandle, spawn_task};
 use crate::wallet::WalletSync;
 
 /// What [`Client::sync`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncReport {
+    /// The offline catalog's refresh.
+    pub catalog: CatalogSync,
     /// The pending operations re-sent, as they stand afterwards.
     pub resumed: Vec<PendingOperation>,
     /// The wallet's refresh.
@@ -18,8 +21,9 @@ pub struct SyncReport {
 }
 
 impl Client {
-    /// Re-sends pending operations first (so their results are in what follows), then
-    /// refreshes the wallet. Modules with their own sync (the catalog) join here.
+    /// Refreshes the offline catalog, re-sends pending operations (so their results are in
+    /// what follows), then refreshes the wallet. Needs a signed-in account for the last two
+    /// steps (`NOT_SIGNED_IN` after the catalog otherwise).
     pub async fn sync(&self) -> Result<SyncReport, Error> {
         self.sync_reporting(None).await
     }
@@ -42,14 +46,20 @@ impl Client {
                 listener.on_progress(Progress {
                     task: Task::Sync,
                     done,
-                    total: Some(2),
+                    total: Some(3),
                 });
             }
         };
-        let resumed = self.resume_pending().await?;
+        let catalog = self.sync_catalog().await?;
         report(1);
-        let wallet = self.sync_wallet().await?;
+        let resumed = self.resume_pending().await?;
         report(2);
-        Ok(SyncReport { resumed, wallet })
+        let wallet = self.sync_wallet().await?;
+        report(3);
+        Ok(SyncReport {
+            catalog,
+            resumed,
+            wallet,
+        })
     }
 }

@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_event_config.sql"),
     include_str!("migrations/0002_scans.sql"),
     include_str!("migrations/0003_client.sql"),
+    include_str!("migrations/0004_catalog.sql"),
     include_str!("migrations/0005_scanner_sync.sql"),
 ];
 

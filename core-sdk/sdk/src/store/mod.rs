@@ -35,7 +35,7 @@ use crate::Error;
 /// The local database.
 #[derive(Debug)]
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
 }
 
 impl Store {

@@ -5,6 +5,7 @@
 
 mod attendee;
 mod booking_faults;
+mod catalog;
 mod faults;
 mod fixture;
 mod organizer;
