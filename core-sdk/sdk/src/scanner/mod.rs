@@ -25,7 +25,7 @@ pub use door::{
     DOOR_DATABASE_FILE, Door, DoorBuilder, DoorOptions, DoorScan, DoorSyncReport, PUSH_BATCH,
 };
 
-use guichet_domain::admission::{Checkpoint, Decision};
+use guichet_domain::admission::{Checkpoint, Decision, Presence};
 use guichet_domain::checkin::Direction;
 use guichet_domain::credential::TicketClaims;
 use uuid::Uuid;
@@ -54,8 +54,6 @@ pub(crate) struct PendingScan {
     pub(crate) scan: ScanRecord,
     /// The verified claims, when genuine.
     pub(crate) ticket: Option<TicketClaims>,
-    /// The ticket's presence before this scan.
-    pub(crate) presence: guichet_domain::admission::Presence,
 }
 
 /// A scanner device paired with an event's check-in list, at one gate.
@@ -118,12 +116,9 @@ impl Scanner {
         let checkpoint = Checkpoint::new(&config.list, &config.keys, &config.revocations)
             .map_err(|e| Error::Config(e.to_string()))?;
         let store = &self.store;
-        let mut presence = None;
         let admission =
             checkpoint.admit(text, direction, device_time_ms.div_euclid(1000), |ticket| {
-                let found = store.presence(ticket)?;
-                presence = Some(found);
-                Ok::<_, Error>(found)
+                store.presence(ticket)
             })?;
         Ok(PendingScan {
             scan: ScanRecord {
@@ -137,25 +132,28 @@ impl Scanner {
                 ticket_id: admission.ticket.map(|t| t.ticket_id),
             },
             ticket: admission.ticket,
-            presence: presence.unwrap_or_default(),
         })
     }
 
     /// Stores a decided scan with its final `decision` (the local one, or the server's
     /// online answer, then `verdict` is the server's classification) and returns the
     /// outcome to show: durable once this returns.
+    ///
+    /// The ticket's presence is read again here, not taken from the decision: between
+    /// deciding and committing, a door waits for the server, and a sync may have folded
+    /// other doors' scans of the same ticket into it meanwhile.
     pub(crate) fn commit(
         &mut self,
         pending: PendingScan,
         decision: Decision,
         verdict: Option<&str>,
     ) -> Result<ScanOutcome, Error> {
-        let PendingScan {
-            mut scan,
-            ticket,
-            presence,
-        } = pending;
+        let PendingScan { mut scan, ticket } = pending;
         scan.decision = decision;
+        let presence = match &scan.ticket_id {
+            Some(ticket_id) => self.store.presence(ticket_id)?,
+            None => Presence::default(),
+        };
         let new_presence = match decision {
             Decision::Admitted => presence.after(scan.direction),
             Decision::Rejected(_) => presence,
@@ -205,5 +203,72 @@ impl Scanner {
     /// The local store (scan history, known tickets).
     pub fn store(&self) -> &Store {
         &self.store
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use guichet_domain::checkin::{CheckInList, CheckInListFields};
+    use guichet_domain::credential::Validity;
+    use guichet_domain::keyring::{EventKeyRing, IssuingKey, KeyId};
+
+    use super::*;
+
+    const EVENT: Uuid = Uuid::from_u128(0xE1);
+    const STANDING: Uuid = Uuid::from_u128(0x71);
+    const OPEN: i64 = 1_800_000_000;
+
+    fn paired(dir: &std::path::Path) -> (Scanner, IssuingKey) {
+        let key = IssuingKey::from_seed(EVENT, KeyId(1), [5; 32]);
+        let mut keys = EventKeyRing::new(EVENT);
+        keys.rotate(key.key_id(), key.public_key()).unwrap();
+        let list = CheckInList::new(CheckInListFields {
+            id: Uuid::from_u128(0x11),
+            event_id: EVENT,
+            name: "Standing".into(),
+            ticket_types: [STANDING].into(),
+            gates: ["north".to_string()].into(),
+            re_entry: true,
+        })
+        .unwrap();
+        let mut store = Store::open(dir.join("door.db")).unwrap();
+        store
+            .save_event_config(&EventConfig {
+                keys,
+                list,
+                revocations: Default::default(),
+            })
+            .unwrap();
+        (Scanner::open(store, "north").unwrap(), key)
+    }
+
+    #[test]
+    fn a_commit_folds_into_the_presence_as_it_is_then_not_as_it_was_at_the_decision() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut scanner, key) = paired(dir.path());
+        let ticket_id = Uuid::from_u128(7);
+        let text = key
+            .issue(TicketClaims {
+                ticket_id,
+                event_id: EVENT,
+                ticket_type_id: STANDING,
+                validity: Validity::new(OPEN, OPEN + 86_400).unwrap(),
+            })
+            .unwrap()
+            .to_text();
+        let at = (OPEN + 3_600) * 1_000;
+        // Decided on "never seen"; then, while the door waits for the server, the ticket
+        // goes in and out elsewhere (a sync folds that in).
+        let pending = scanner.decide(&text, Direction::Entry, at).unwrap();
+        assert_eq!(pending.scan.decision, Decision::Admitted);
+        scanner.scan_at(&text, Direction::Entry, at + 1).unwrap();
+        scanner.scan_at(&text, Direction::Exit, at + 2).unwrap();
+        scanner.commit(pending, Decision::Admitted, None).unwrap();
+        let presence = scanner.store().presence(&ticket_id).unwrap();
+        assert!(presence.inside);
+        assert_eq!(presence.entries, 2, "both entries count");
+        let exit = scanner.scan_at(&text, Direction::Exit, at + 3).unwrap();
+        assert_eq!(exit.decision, Decision::Admitted);
     }
 }
