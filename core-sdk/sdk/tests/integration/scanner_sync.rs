@@ -462,14 +462,19 @@ impl Standing {
 
 /// The contract's classification, written again independently of the server: per ticket,
 /// admitted scans in (device time, scan id) order; an entry while the ticket is inside, or
-/// after an entry on a list without re-entry, is a duplicate.
-fn expected_classes(taken: &[Taken], re_entry: bool) -> HashMap<String, &'static str> {
+/// after an entry on a list without re-entry, is a duplicate. Also returns where each
+/// ticket stands at the end of that order.
+fn expected_classes(
+    taken: &[Taken],
+    re_entry: bool,
+) -> (HashMap<String, &'static str>, BTreeMap<usize, Standing>) {
     let mut by_ticket: BTreeMap<usize, Vec<&Taken>> = BTreeMap::new();
     for scan in taken {
         by_ticket.entry(scan.ticket).or_default().push(scan);
     }
     let mut classes = HashMap::new();
-    for scans in by_ticket.values_mut() {
+    let mut standings = BTreeMap::new();
+    for (ticket, scans) in &mut by_ticket {
         scans.sort_by(|a, b| (a.device_time_ms, &a.id).cmp(&(b.device_time_ms, &b.id)));
         let mut standing = Standing::default();
         for scan in scans.iter() {
@@ -490,8 +495,9 @@ fn expected_classes(taken: &[Taken], re_entry: bool) -> HashMap<String, &'static
             };
             classes.insert(scan.id.clone(), class);
         }
+        standings.insert(*ticket, standing);
     }
-    classes
+    (classes, standings)
 }
 
 async fn simulate(seed: u64) {
@@ -625,7 +631,7 @@ async fn simulate(seed: u64) {
         );
     }
     // The server classified every scan as the contract says.
-    let expected = expected_classes(&taken, re_entry);
+    let (expected, settled) = expected_classes(&taken, re_entry);
     for (id, class) in &expected {
         assert_eq!(on_server[id].1, *class, "seed {seed}: server, scan {id}");
     }
@@ -675,6 +681,32 @@ async fn simulate(seed: u64) {
         })
         .collect();
     assert_eq!(alerted, duplicates, "seed {seed}: duplicate alerts");
+    // Every door now decides from the same history: cut off, each refuses a ticket inside
+    // (or used, without re-entry) wherever it went in, and admits the others.
+    for net in &nets {
+        net.cut.store(true, Ordering::Release);
+    }
+    for (d, door) in doors.iter().enumerate() {
+        for (t, ticket) in tickets.iter().enumerate() {
+            let standing = settled.get(&t).copied().unwrap_or_default();
+            let want = if standing.inside {
+                Decision::Rejected(ScanRejection::AlreadyInside)
+            } else if standing.entered && !re_entry {
+                Decision::Rejected(ScanRejection::AlreadyUsed)
+            } else {
+                Decision::Admitted
+            };
+            let scan = door
+                .scan_at(&ticket.2, Direction::Entry, clock + 60_000 + skew[d])
+                .await
+                .unwrap();
+            assert!(!scan.online, "seed {seed}: door {d} is cut off");
+            assert_eq!(
+                scan.outcome.decision, want,
+                "seed {seed}: door {d}, ticket {t} after the heal"
+            );
+        }
+    }
     let exits = taken
         .iter()
         .filter(|s| s.admitted && s.direction == Direction::Exit)
