@@ -25,7 +25,7 @@ pub use door::{
     DOOR_DATABASE_FILE, Door, DoorBuilder, DoorOptions, DoorScan, DoorSyncReport, PUSH_BATCH,
 };
 
-use guichet_domain::admission::{Checkpoint, Decision, Presence};
+use guichet_domain::admission::{Checkpoint, Decision};
 use guichet_domain::checkin::Direction;
 use guichet_domain::credential::TicketClaims;
 use uuid::Uuid;
@@ -139,9 +139,10 @@ impl Scanner {
     /// online answer, then `verdict` is the server's classification) and returns the
     /// outcome to show: durable once this returns.
     ///
-    /// The ticket's presence is read again here, not taken from the decision: between
-    /// deciding and committing, a door waits for the server, and a sync may have folded
-    /// other doors' scans of the same ticket into it meanwhile.
+    /// The ticket's presence is folded again from every admitted scan known at commit,
+    /// not from what was known at the decision: between deciding and committing, a door
+    /// waits for the server, and a sync may bring other doors' scans of the ticket
+    /// meanwhile.
     pub(crate) fn commit(
         &mut self,
         pending: PendingScan,
@@ -150,16 +151,7 @@ impl Scanner {
     ) -> Result<ScanOutcome, Error> {
         let PendingScan { mut scan, ticket } = pending;
         scan.decision = decision;
-        let presence = match &scan.ticket_id {
-            Some(ticket_id) => self.store.presence(ticket_id)?,
-            None => Presence::default(),
-        };
-        let new_presence = match decision {
-            Decision::Admitted => presence.after(scan.direction),
-            Decision::Rejected(_) => presence,
-        };
-        self.store
-            .record_scan(&scan, ticket.as_ref(), new_presence, verdict)?;
+        self.store.record_scan(&scan, ticket.as_ref(), verdict)?;
         Ok(ScanOutcome {
             scan_id: scan.id,
             decision,
@@ -214,6 +206,7 @@ mod tests {
     use guichet_domain::keyring::{EventKeyRing, IssuingKey, KeyId};
 
     use super::*;
+    use crate::store::{PulledPage, SyncedScan};
 
     const EVENT: Uuid = Uuid::from_u128(0xE1);
     const STANDING: Uuid = Uuid::from_u128(0x71);
@@ -243,32 +236,116 @@ mod tests {
         (Scanner::open(store, "north").unwrap(), key)
     }
 
+    fn credential(key: &IssuingKey, ticket_id: Uuid) -> String {
+        key.issue(TicketClaims {
+            ticket_id,
+            event_id: EVENT,
+            ticket_type_id: STANDING,
+            validity: Validity::new(OPEN, OPEN + 86_400).unwrap(),
+        })
+        .unwrap()
+        .to_text()
+    }
+
+    const AT: i64 = (OPEN + 3_600) * 1_000;
+
     #[test]
-    fn a_commit_folds_into_the_presence_as_it_is_then_not_as_it_was_at_the_decision() {
+    fn a_commit_folds_the_presence_from_every_scan_known_then() {
         let dir = tempfile::tempdir().unwrap();
         let (mut scanner, key) = paired(dir.path());
         let ticket_id = Uuid::from_u128(7);
-        let text = key
-            .issue(TicketClaims {
-                ticket_id,
-                event_id: EVENT,
-                ticket_type_id: STANDING,
-                validity: Validity::new(OPEN, OPEN + 86_400).unwrap(),
-            })
-            .unwrap()
-            .to_text();
-        let at = (OPEN + 3_600) * 1_000;
-        // Decided on "never seen"; then, while the door waits for the server, the ticket
-        // goes in and out elsewhere (a sync folds that in).
-        let pending = scanner.decide(&text, Direction::Entry, at).unwrap();
+        let text = credential(&key, ticket_id);
+        // Decided on "never seen"; while the door waits for the server, the ticket goes in
+        // and out (here through this store; a sync brings other doors' scans the same way).
+        let pending = scanner.decide(&text, Direction::Entry, AT).unwrap();
         assert_eq!(pending.scan.decision, Decision::Admitted);
-        scanner.scan_at(&text, Direction::Entry, at + 1).unwrap();
-        scanner.scan_at(&text, Direction::Exit, at + 2).unwrap();
+        scanner.scan_at(&text, Direction::Entry, AT + 1).unwrap();
+        scanner.scan_at(&text, Direction::Exit, AT + 2).unwrap();
         scanner.commit(pending, Decision::Admitted, None).unwrap();
+        // In the server's order (device time): entry, entry, exit.
         let presence = scanner.store().presence(&ticket_id).unwrap();
-        assert!(presence.inside);
-        assert_eq!(presence.entries, 2, "both entries count");
-        let exit = scanner.scan_at(&text, Direction::Exit, at + 3).unwrap();
-        assert_eq!(exit.decision, Decision::Admitted);
+        assert_eq!((presence.entries, presence.inside), (2, false));
+        let known = scanner.store().ticket(&ticket_id).unwrap().unwrap();
+        assert_eq!(known.presence, presence, "the ticket row agrees");
+    }
+
+    fn relayed(scanner: &Scanner, scan: &ScanRecord, admitted: bool, class: &str) -> PulledPage {
+        PulledPage {
+            cursor: "7".into(),
+            config: EventConfig {
+                revocations: Default::default(),
+                ..scanner.config().clone()
+            },
+            tickets: Vec::new(),
+            revoked: Vec::new(),
+            scans: vec![SyncedScan {
+                id: scan.id,
+                device_id: scan.device_id,
+                ticket_id: scan.ticket_id,
+                device_time_ms: scan.device_time_ms,
+                gate: scan.gate.clone(),
+                direction: scan.direction,
+                admitted,
+                reason: (!admitted).then(|| "already_inside".to_owned()),
+                classification: class.into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_scan_relayed_by_a_pull_before_its_commit_is_stored_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut scanner, key) = paired(dir.path());
+        let ticket_id = Uuid::from_u128(8);
+        let text = credential(&key, ticket_id);
+
+        // The server answered (admitted); a pull relays the scan before the door commits.
+        let pending = scanner.decide(&text, Direction::Entry, AT).unwrap();
+        let page = relayed(&scanner, &pending.scan, true, "duplicate_entry");
+        scanner.store_mut().apply_page(&page).unwrap();
+        let id = pending.scan.id;
+        scanner
+            .commit(pending, Decision::Admitted, Some("admitted"))
+            .unwrap();
+        let known = scanner.store().known_scans().unwrap();
+        assert_eq!(known.len(), 1, "{known:?}");
+        assert!(known[0].own);
+        assert_eq!(
+            known[0].classification.as_deref(),
+            Some("duplicate_entry"),
+            "the relayed verdict is the newer one"
+        );
+        assert_eq!(scanner.store().unpushed_count().unwrap(), 0);
+        assert_eq!(scanner.store().presence(&ticket_id).unwrap().entries, 1);
+
+        // The answer never came: the door admitted on its own, the server stored a refusal
+        // and a pull relays it before the commit. The door's decision must still be pushed.
+        let pending = scanner.decide(&text, Direction::Exit, AT + 1).unwrap();
+        let page = relayed(&scanner, &pending.scan, false, "rejected");
+        scanner.store_mut().apply_page(&page).unwrap();
+        scanner.commit(pending, Decision::Admitted, None).unwrap();
+        assert_eq!(scanner.store().known_scans().unwrap().len(), 2);
+        let unpushed = scanner.store().unpushed(10).unwrap();
+        assert_eq!(unpushed.len(), 1);
+        assert_eq!(unpushed[0].decision, Decision::Admitted);
+        assert_ne!(unpushed[0].id, id);
+        assert!(!scanner.store().presence(&ticket_id).unwrap().inside);
+    }
+
+    #[test]
+    fn a_pull_marks_a_scan_pushed_only_if_the_server_holds_the_decision_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut scanner, key) = paired(dir.path());
+        let text = credential(&key, Uuid::from_u128(9));
+        // Admitted offline; the server got the online question late and stored a refusal.
+        let outcome = scanner.scan_at(&text, Direction::Entry, AT).unwrap();
+        let stored = scanner.store().scan(&outcome.scan_id).unwrap().unwrap();
+        let page = relayed(&scanner, &stored, false, "rejected");
+        scanner.store_mut().apply_page(&page).unwrap();
+        assert_eq!(scanner.store().unpushed_count().unwrap(), 1);
+        // The server holds what the door showed: pushed.
+        let page = relayed(&scanner, &stored, true, "admitted");
+        scanner.store_mut().apply_page(&page).unwrap();
+        assert_eq!(scanner.store().unpushed_count().unwrap(), 0);
     }
 }
