@@ -39,6 +39,11 @@ struct Net {
     in_flight: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// How many requests reached the server after the door gave up on them.
     too_slow: AtomicU64,
+    /// Every `AdmitScan` reaches the server only after the door gave up on it.
+    admit_late: AtomicBool,
+    /// `ScannerSync` requests seen, and whether they wait before going through.
+    syncs: AtomicU64,
+    hold_syncs: AtomicBool,
 }
 
 impl Net {
@@ -59,11 +64,27 @@ impl Net {
             late: Mutex::default(),
             in_flight: Mutex::default(),
             too_slow: AtomicU64::new(0),
+            admit_late: AtomicBool::new(false),
+            syncs: AtomicU64::new(0),
+            hold_syncs: AtomicBool::new(false),
         })
     }
 
     fn roll(&self) -> f64 {
         self.rng.lock().unwrap().random::<f64>()
+    }
+
+    /// Sends `call` on its own: it reaches the server after `after`, whoever waits for it.
+    fn send_later(&self, call: Call, after: Duration) {
+        self.too_slow.fetch_add(1, Ordering::Relaxed);
+        let inner = self.inner.clone();
+        self.in_flight
+            .lock()
+            .unwrap()
+            .push(tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                let _ = inner.send(call).await;
+            }));
     }
 
     /// Waits until every request still on its way has reached the server.
@@ -86,6 +107,16 @@ impl Transport for Net {
         for old in late {
             let _ = self.inner.send(old).await;
         }
+        if call.operation == "ScannerSync" {
+            self.syncs.fetch_add(1, Ordering::AcqRel);
+            while self.hold_syncs.load(Ordering::Acquire) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        if call.operation == "AdmitScan" && self.admit_late.load(Ordering::Acquire) {
+            self.send_later(call, Duration::ZERO);
+            return Err(TransportError::Timeout);
+        }
         let delay = self.admit_delay_ms.load(Ordering::Acquire);
         if delay > 0 && call.operation == "AdmitScan" {
             tokio::time::sleep(Duration::from_millis(delay)).await;
@@ -104,16 +135,8 @@ impl Transport for Net {
             if roll < 0.3 {
                 // Too slow: the door stops waiting, the request reaches the server later,
                 // maybe after the door's next requests.
-                self.too_slow.fetch_add(1, Ordering::Relaxed);
-                let inner = self.inner.clone();
                 let after = Duration::from_millis((self.roll() * 40.0) as u64);
-                self.in_flight
-                    .lock()
-                    .unwrap()
-                    .push(tokio::spawn(async move {
-                        tokio::time::sleep(after).await;
-                        let _ = inner.send(call).await;
-                    }));
+                self.send_later(call, after);
                 return Err(TransportError::Timeout);
             }
         }
@@ -415,6 +438,85 @@ async fn a_revoked_door_wipes_its_event_data() {
         .open()
         .await;
     assert!(reopened.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admission_whose_online_answer_came_too_late_reaches_the_server_during_a_watch() {
+    let server = TestServer::start().await;
+    let (org, event, tt, tickets) = sold(&server, "late", 1).await;
+    let list = list(&server, &org, &event, &tt, false).await;
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let net_a = Net::over(&server.url, 5);
+    let net_b = Net::over(&server.url, 6);
+    let a = pair(&server, &org, &list, dir_a.path(), net_a.clone(), PATIENT).await;
+    let b = pair(&server, &org, &list, dir_b.path(), net_b, PATIENT).await;
+    let first = b
+        .scan_at(&tickets[0].2, Direction::Entry, AT)
+        .await
+        .unwrap();
+    assert!(first.online && first.outcome.decision.is_admitted());
+
+    // Door A syncs in the background; its pull waits on the network after its push found
+    // nothing to send. Meanwhile A scans the same ticket: the online question reaches the
+    // server (which stores a refusal, already used) only after A gave up and let the
+    // person in. Then the pull goes through and relays the server's version of A's scan.
+    net_a.hold_syncs.store(true, Ordering::Release);
+    let syncs = net_a.syncs.load(Ordering::Acquire);
+    let background = tokio::spawn({
+        let a = a.clone();
+        async move { a.sync().await }
+    });
+    while net_a.syncs.load(Ordering::Acquire) == syncs {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    net_a.admit_late.store(true, Ordering::Release);
+    let second = a
+        .scan_at(&tickets[0].2, Direction::Entry, AT + 1_000)
+        .await
+        .unwrap();
+    assert!(!second.online);
+    assert!(second.outcome.decision.is_admitted(), "A knew nothing yet");
+    net_a.land().await;
+    let id = second.outcome.scan_id.to_string();
+    assert_eq!(
+        server_scans(&server).await[&id],
+        ("rejected".to_owned(), "rejected".to_owned()),
+        "the server stored its own online answer"
+    );
+    net_a.hold_syncs.store(false, Ordering::Release);
+    background.await.unwrap().unwrap();
+
+    // The relayed refusal is not what the door showed: the scan still waits for a push.
+    assert_eq!(a.unpushed_count().await.unwrap(), 1);
+    net_a.admit_late.store(false, Ordering::Release);
+    let report = a.sync().await.unwrap();
+    assert_eq!(report.pushed, 1);
+    assert_eq!(
+        server_scans(&server).await[&id],
+        ("admitted".to_owned(), "duplicate_entry".to_owned()),
+        "the server has what the door showed, flagged"
+    );
+    b.sync().await.unwrap();
+    for door in [&a, &b] {
+        let known = door.known_scans().await.unwrap();
+        assert_eq!(known.len(), 2);
+        let class = known.iter().find(|k| k.id == second.outcome.scan_id);
+        assert_eq!(
+            class.and_then(|k| k.classification.as_deref()),
+            Some("duplicate_entry")
+        );
+    }
+    let alerts = server
+        .ok(
+            Some(&org),
+            "query($e: ID!) { duplicateAlerts(eventId: $e) { scan { id } firstEntry { id } } }",
+            json!({ "e": event }),
+        )
+        .await;
+    assert_eq!(
+        alerts["duplicateAlerts"],
+        json!([{ "scan": { "id": id }, "firstEntry": { "id": first.outcome.scan_id.to_string() } }])
+    );
 }
 
 /// One scan the simulation took.
