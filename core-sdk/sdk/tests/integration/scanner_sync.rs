@@ -784,28 +784,34 @@ async fn simulate(seed: u64) {
         .collect();
     assert_eq!(alerted, duplicates, "seed {seed}: duplicate alerts");
     // Every door now decides from the same history: cut off, each refuses a ticket inside
-    // (or used, without re-entry) wherever it went in, and admits the others.
+    // (or used, without re-entry) wherever it went in, and admits the others. (Without
+    // re-entry the reason may be either: a door counts a second person let in after the
+    // first left as inside, the server's fold as a duplicate that changed nothing.)
     for net in &nets {
         net.cut.store(true, Ordering::Release);
     }
     for (d, door) in doors.iter().enumerate() {
         for (t, ticket) in tickets.iter().enumerate() {
             let standing = settled.get(&t).copied().unwrap_or_default();
-            let want = if standing.inside {
-                Decision::Rejected(ScanRejection::AlreadyInside)
-            } else if standing.entered && !re_entry {
-                Decision::Rejected(ScanRejection::AlreadyUsed)
-            } else {
-                Decision::Admitted
-            };
             let scan = door
                 .scan_at(&ticket.2, Direction::Entry, clock + 60_000 + skew[d])
                 .await
                 .unwrap();
             assert!(!scan.online, "seed {seed}: door {d} is cut off");
-            assert_eq!(
-                scan.outcome.decision, want,
-                "seed {seed}: door {d}, ticket {t} after the heal"
+            let decision = scan.outcome.decision;
+            let right = if standing.inside {
+                decision == Decision::Rejected(ScanRejection::AlreadyInside)
+            } else if standing.entered && !re_entry {
+                matches!(
+                    decision,
+                    Decision::Rejected(ScanRejection::AlreadyUsed | ScanRejection::AlreadyInside)
+                )
+            } else {
+                decision == Decision::Admitted
+            };
+            assert!(
+                right,
+                "seed {seed}: door {d}, ticket {t} after the heal: {decision:?}, standing {standing:?}"
             );
         }
     }
