@@ -593,8 +593,29 @@ fn seeds() -> Vec<u64> {
 async fn doors_converge_after_partitions_and_flag_every_double_entry() {
     for seed in seeds() {
         println!("simulation seed {seed}");
-        simulate(seed).await;
+        simulate(seed, false).await;
     }
+}
+
+/// The same with every door also syncing in the background (`Door::watch`, every 5 to
+/// 40 ms) during partitions, so pulls and pushes interleave with scans waiting for their
+/// online answer. The scenario (who scans what, when, who is cut off) still follows the
+/// seed; which requests the network drops then depends on timing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doors_converge_while_they_sync_in_the_background() {
+    let n = seeds().len() as u64;
+    for seed in (1..=n.div_ceil(2)).map(|s| 1_000 + s) {
+        println!("simulation seed {seed}, background syncs");
+        simulate(seed, true).await;
+    }
+}
+
+/// Hears nothing: the simulation checks the outcome, not the progress.
+struct Quiet;
+
+impl guichet_sdk::notify::ProgressListener for Quiet {
+    fn on_progress(&self, _: guichet_sdk::notify::Progress) {}
+    fn on_finished(&self, _: guichet_sdk::notify::Task, _: guichet_sdk::notify::Outcome) {}
 }
 
 /// Where a ticket stands for the people at the doors: its admitted scans so far, in the
@@ -652,7 +673,7 @@ fn expected_classes(
     (classes, standings)
 }
 
-async fn simulate(seed: u64) {
+async fn simulate(seed: u64, background: bool) {
     const DOORS: usize = 4;
     const TICKETS: usize = 10;
     let re_entry = seed.is_multiple_of(2);
@@ -726,6 +747,17 @@ async fn simulate(seed: u64) {
             net.stormy.store(true, Ordering::Release);
             net.cut.store(rng.random_bool(0.5), Ordering::Release);
         }
+        let watches: Vec<_> = if background {
+            doors
+                .iter()
+                .map(|door| {
+                    let every = Duration::from_millis(rng.random_range(5..40));
+                    door.watch(every, Arc::new(Quiet))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         for _ in 0..12 {
             clock += rng.random_range(min_step..2_000);
             let d = rng.random_range(0..DOORS);
@@ -751,6 +783,9 @@ async fn simulate(seed: u64) {
                 direction,
                 clock + skew[d],
             );
+        }
+        for watch in watches {
+            watch.cancel();
         }
     }
 
