@@ -124,12 +124,24 @@ impl Store {
             revoke(&tx, event, *ticket)?;
         }
         for scan in &page.scans {
+            let decision = if scan.admitted {
+                "admitted"
+            } else {
+                "rejected"
+            };
+            // This door's scan: the server's verdict, and it counts as pushed only if the
+            // server holds the decision the door showed (an online question whose answer
+            // never came back may have stored another; the next push corrects it). Not
+            // stored here yet (its commit is still on its way), it waits with the relayed
+            // scans until the commit takes it in.
             let own = scan.device_id == me
                 && tx
                     .prepare_cached(
-                        "UPDATE scans SET classification = ?2, pushed = 1 WHERE id = ?1",
+                        "UPDATE scans SET classification = ?2,
+                             pushed = max(pushed, decision = ?3)
+                         WHERE id = ?1",
                     )?
-                    .execute(params![scan.id.as_bytes(), scan.classification])?
+                    .execute(params![scan.id.as_bytes(), scan.classification, decision])?
                     == 1;
             if !own {
                 tx.prepare_cached(
@@ -148,11 +160,7 @@ impl Store {
                     scan.device_time_ms,
                     scan.gate,
                     scan.direction.as_str(),
-                    if scan.admitted {
-                        "admitted"
-                    } else {
-                        "rejected"
-                    },
+                    decision,
                     scan.reason,
                     scan.classification,
                 ])?;
@@ -285,8 +293,8 @@ fn revoke(tx: &Transaction<'_>, event: Uuid, ticket: Uuid) -> Result<(), Error> 
 }
 
 /// Recomputes a ticket's presence from every admitted scan known here, in the server's
-/// order (device time, then scan id).
-fn refold_presence(tx: &Transaction<'_>, ticket: &Uuid) -> Result<(), Error> {
+/// order (device time, then scan id), stores it and returns it.
+pub(super) fn refold_presence(tx: &Transaction<'_>, ticket: &Uuid) -> Result<Presence, Error> {
     let mut stmt = tx.prepare_cached(
         "SELECT direction FROM (
              SELECT device_time_ms AS t, id, direction FROM scans
@@ -314,5 +322,5 @@ fn refold_presence(tx: &Transaction<'_>, ticket: &Uuid) -> Result<(), Error> {
         presence.entries,
         presence.inside
     ])?;
-    Ok(())
+    Ok(presence)
 }

@@ -6,6 +6,7 @@ use guichet_domain::credential::TicketClaims;
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
+use super::door_sync::refold_presence;
 use super::{Store, uuid_column};
 use crate::Error;
 
@@ -59,14 +60,18 @@ impl Store {
         Ok(found.unwrap_or(Presence::NEVER_SEEN))
     }
 
-    /// Commits a scan durably, with the ticket's new presence when it was admitted, in one
+    /// Commits a scan durably, with the ticket's presence folded again, in one
     /// transaction: when this returns, the scan is on disk. `verdict` is the server's
     /// classification when the server already has the scan (an online decision).
+    ///
+    /// A pull running while the door waited for its online answer may have relayed this
+    /// very scan already (filed with other doors' scans, since it was not stored here yet):
+    /// the relayed copy is taken in, its classification being the newer one, and the scan
+    /// counts as pushed only if the server holds the decision the door showed.
     pub(crate) fn record_scan(
         &mut self,
         scan: &ScanRecord,
         ticket: Option<&TicketClaims>,
-        presence: Presence,
         verdict: Option<&str>,
     ) -> Result<(), Error> {
         let tx = self
@@ -75,6 +80,20 @@ impl Store {
         let (decision, reason, detail) = match scan.decision {
             Decision::Admitted => ("admitted", None, None),
             Decision::Rejected(r) => ("rejected", Some(r.code()), Some(r.detail())),
+        };
+        let relayed: Option<(String, String)> = tx
+            .prepare_cached(
+                "DELETE FROM peer_scans WHERE id = ?1 AND device_id = ?2
+                 RETURNING decision, classification",
+            )?
+            .query_row(
+                [scan.id.as_bytes(), scan.device_id.as_bytes()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (pushed, classification) = match &relayed {
+            Some((held, class)) => (held == decision, Some(class.as_str())),
+            None => (verdict.is_some(), verdict),
         };
         tx.prepare_cached(
             "INSERT INTO scans (id, device_id, list_id, device_time_ms, gate, direction,
@@ -93,33 +112,26 @@ impl Store {
             reason,
             detail,
             scan.ticket_id.as_ref().map(|t| t.as_bytes()),
-            verdict.is_some(),
-            verdict,
+            pushed,
+            classification,
         ])?;
-        if let (Some(ticket), true) = (scan.ticket_id, scan.decision.is_admitted()) {
-            tx.prepare_cached(
-                "INSERT INTO presence (ticket_id, entries, inside) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (ticket_id) DO UPDATE SET entries = excluded.entries,
-                     inside = excluded.inside",
-            )?
-            .execute(params![
-                ticket.as_bytes(),
-                presence.entries,
-                presence.inside
-            ])?;
-        }
+        let presence = match scan.ticket_id {
+            Some(ticket_id) => refold_presence(&tx, &ticket_id)?,
+            None => Presence::default(),
+        };
         if let Some(claims) = ticket {
-            // Admitted: the new presence; rejected: record the ticket as known, unchanged.
-            let update = if scan.decision.is_admitted() {
-                "ON CONFLICT (ticket_id) DO UPDATE SET entries = excluded.entries,
-                     inside = excluded.inside, last_scan_id = excluded.last_scan_id"
+            // The last admitted scan is the ticket's last scan; a refusal leaves it.
+            let last = if scan.decision.is_admitted() {
+                ", last_scan_id = excluded.last_scan_id"
             } else {
-                "ON CONFLICT (ticket_id) DO NOTHING"
+                ""
             };
             tx.prepare_cached(&format!(
                 "INSERT INTO tickets (ticket_id, event_id, ticket_type_id, valid_from,
                                       valid_until, entries, inside, last_scan_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) {update}"
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (ticket_id) DO UPDATE SET entries = excluded.entries,
+                     inside = excluded.inside{last}"
             ))?
             .execute(params![
                 claims.ticket_id.as_bytes(),

@@ -28,12 +28,22 @@ struct Net {
     rng: Mutex<StdRng>,
     /// Nothing gets through.
     cut: AtomicBool,
-    /// Drop requests, lose answers, duplicate and reorder (a partition phase's weather).
+    /// Drop requests, lose answers, answer too late, delay, duplicate and reorder (a
+    /// partition phase's weather).
     stormy: AtomicBool,
     /// Delay before each `AdmitScan` answer, milliseconds.
     admit_delay_ms: AtomicU64,
     /// Copies of earlier requests, delivered late (after newer ones).
     late: Mutex<Vec<Call>>,
+    /// Requests the door gave up on that are still on their way to the server.
+    in_flight: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// How many requests reached the server after the door gave up on them.
+    too_slow: AtomicU64,
+    /// Every `AdmitScan` reaches the server only after the door gave up on it.
+    admit_late: AtomicBool,
+    /// `ScannerSync` requests seen, and whether they wait before going through.
+    syncs: AtomicU64,
+    hold_syncs: AtomicBool,
 }
 
 impl Net {
@@ -52,11 +62,37 @@ impl Net {
             stormy: AtomicBool::new(false),
             admit_delay_ms: AtomicU64::new(0),
             late: Mutex::default(),
+            in_flight: Mutex::default(),
+            too_slow: AtomicU64::new(0),
+            admit_late: AtomicBool::new(false),
+            syncs: AtomicU64::new(0),
+            hold_syncs: AtomicBool::new(false),
         })
     }
 
     fn roll(&self) -> f64 {
         self.rng.lock().unwrap().random::<f64>()
+    }
+
+    /// Sends `call` on its own: it reaches the server after `after`, whoever waits for it.
+    fn send_later(&self, call: Call, after: Duration) {
+        self.too_slow.fetch_add(1, Ordering::Relaxed);
+        let inner = self.inner.clone();
+        self.in_flight
+            .lock()
+            .unwrap()
+            .push(tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                let _ = inner.send(call).await;
+            }));
+    }
+
+    /// Waits until every request still on its way has reached the server.
+    async fn land(&self) {
+        let flying: Vec<_> = std::mem::take(&mut *self.in_flight.lock().unwrap());
+        for request in flying {
+            request.await.unwrap();
+        }
     }
 }
 
@@ -71,18 +107,37 @@ impl Transport for Net {
         for old in late {
             let _ = self.inner.send(old).await;
         }
+        if call.operation == "ScannerSync" {
+            self.syncs.fetch_add(1, Ordering::AcqRel);
+            while self.hold_syncs.load(Ordering::Acquire) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        if call.operation == "AdmitScan" && self.admit_late.load(Ordering::Acquire) {
+            self.send_later(call, Duration::ZERO);
+            return Err(TransportError::Timeout);
+        }
         let delay = self.admit_delay_ms.load(Ordering::Acquire);
         if delay > 0 && call.operation == "AdmitScan" {
             tokio::time::sleep(Duration::from_millis(delay)).await;
         }
         let roll = self.roll();
         if self.stormy.load(Ordering::Acquire) {
+            let wait = (self.roll() * 15.0) as u64;
+            tokio::time::sleep(Duration::from_millis(wait)).await;
             if roll < 0.1 {
                 return Err(TransportError::Timeout); // dropped before the server
             }
             if roll < 0.2 {
                 let _ = self.inner.send(call).await;
                 return Err(TransportError::Network("answer lost".into()));
+            }
+            if roll < 0.3 {
+                // Too slow: the door stops waiting, the request reaches the server later,
+                // maybe after the door's next requests.
+                let after = Duration::from_millis((self.roll() * 40.0) as u64);
+                self.send_later(call, after);
+                return Err(TransportError::Timeout);
             }
         }
         // Only requests a client may repeat get repeated (as HTTP retries and proxies do).
@@ -385,21 +440,102 @@ async fn a_revoked_door_wipes_its_event_data() {
     assert!(reopened.is_err());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admission_whose_online_answer_came_too_late_reaches_the_server_during_a_watch() {
+    let server = TestServer::start().await;
+    let (org, event, tt, tickets) = sold(&server, "late", 1).await;
+    let list = list(&server, &org, &event, &tt, false).await;
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let net_a = Net::over(&server.url, 5);
+    let net_b = Net::over(&server.url, 6);
+    let a = pair(&server, &org, &list, dir_a.path(), net_a.clone(), PATIENT).await;
+    let b = pair(&server, &org, &list, dir_b.path(), net_b, PATIENT).await;
+    let first = b
+        .scan_at(&tickets[0].2, Direction::Entry, AT)
+        .await
+        .unwrap();
+    assert!(first.online && first.outcome.decision.is_admitted());
+
+    // Door A syncs in the background; its pull waits on the network after its push found
+    // nothing to send. Meanwhile A scans the same ticket: the online question reaches the
+    // server (which stores a refusal, already used) only after A gave up and let the
+    // person in. Then the pull goes through and relays the server's version of A's scan.
+    net_a.hold_syncs.store(true, Ordering::Release);
+    let syncs = net_a.syncs.load(Ordering::Acquire);
+    let background = tokio::spawn({
+        let a = a.clone();
+        async move { a.sync().await }
+    });
+    while net_a.syncs.load(Ordering::Acquire) == syncs {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    net_a.admit_late.store(true, Ordering::Release);
+    let second = a
+        .scan_at(&tickets[0].2, Direction::Entry, AT + 1_000)
+        .await
+        .unwrap();
+    assert!(!second.online);
+    assert!(second.outcome.decision.is_admitted(), "A knew nothing yet");
+    net_a.land().await;
+    let id = second.outcome.scan_id.to_string();
+    assert_eq!(
+        server_scans(&server).await[&id],
+        ("rejected".to_owned(), "rejected".to_owned()),
+        "the server stored its own online answer"
+    );
+    net_a.hold_syncs.store(false, Ordering::Release);
+    background.await.unwrap().unwrap();
+
+    // The relayed refusal is not what the door showed: the scan still waits for a push.
+    assert_eq!(a.unpushed_count().await.unwrap(), 1);
+    net_a.admit_late.store(false, Ordering::Release);
+    let report = a.sync().await.unwrap();
+    assert_eq!(report.pushed, 1);
+    assert_eq!(
+        server_scans(&server).await[&id],
+        ("admitted".to_owned(), "duplicate_entry".to_owned()),
+        "the server has what the door showed, flagged"
+    );
+    b.sync().await.unwrap();
+    for door in [&a, &b] {
+        let known = door.known_scans().await.unwrap();
+        assert_eq!(known.len(), 2);
+        let class = known.iter().find(|k| k.id == second.outcome.scan_id);
+        assert_eq!(
+            class.and_then(|k| k.classification.as_deref()),
+            Some("duplicate_entry")
+        );
+    }
+    let alerts = server
+        .ok(
+            Some(&org),
+            "query($e: ID!) { duplicateAlerts(eventId: $e) { scan { id } firstEntry { id } } }",
+            json!({ "e": event }),
+        )
+        .await;
+    assert_eq!(
+        alerts["duplicateAlerts"],
+        json!([{ "scan": { "id": id }, "firstEntry": { "id": first.outcome.scan_id.to_string() } }])
+    );
+}
+
 /// One scan the simulation took.
 #[derive(Debug, Clone)]
 struct Taken {
     id: String,
     ticket: usize,
     device_time_ms: i64,
+    direction: Direction,
     admitted: bool,
 }
 
 /// Seeds for the simulation: `GUICHET_SIM_SEEDS=200` runs 200 (outside the default run).
+/// Even seeds use a list with re-entry, odd ones a list without.
 fn seeds() -> Vec<u64> {
     let n = std::env::var("GUICHET_SIM_SEEDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(3u64);
+        .unwrap_or(4u64);
     (1..=n).collect()
 }
 
@@ -411,12 +547,68 @@ async fn doors_converge_after_partitions_and_flag_every_double_entry() {
     }
 }
 
+/// Where a ticket stands for the people at the doors: its admitted scans so far, in the
+/// order the doors took them.
+#[derive(Debug, Clone, Copy, Default)]
+struct Standing {
+    entered: bool,
+    inside: bool,
+}
+
+impl Standing {
+    /// Whether one more entry would let a second person in on this ticket.
+    fn refuses_entry(self, re_entry: bool) -> bool {
+        self.inside || (self.entered && !re_entry)
+    }
+}
+
+/// The contract's classification, written again independently of the server: per ticket,
+/// admitted scans in (device time, scan id) order; an entry while the ticket is inside, or
+/// after an entry on a list without re-entry, is a duplicate. Also returns where each
+/// ticket stands at the end of that order.
+fn expected_classes(
+    taken: &[Taken],
+    re_entry: bool,
+) -> (HashMap<String, &'static str>, BTreeMap<usize, Standing>) {
+    let mut by_ticket: BTreeMap<usize, Vec<&Taken>> = BTreeMap::new();
+    for scan in taken {
+        by_ticket.entry(scan.ticket).or_default().push(scan);
+    }
+    let mut classes = HashMap::new();
+    let mut standings = BTreeMap::new();
+    for (ticket, scans) in &mut by_ticket {
+        scans.sort_by(|a, b| (a.device_time_ms, &a.id).cmp(&(b.device_time_ms, &b.id)));
+        let mut standing = Standing::default();
+        for scan in scans.iter() {
+            let class = match (scan.admitted, scan.direction) {
+                (false, _) => "rejected",
+                (true, Direction::Exit) => {
+                    standing.inside = false;
+                    "exited"
+                }
+                (true, Direction::Entry) if standing.refuses_entry(re_entry) => "duplicate_entry",
+                (true, Direction::Entry) => {
+                    standing = Standing {
+                        entered: true,
+                        inside: true,
+                    };
+                    "admitted"
+                }
+            };
+            classes.insert(scan.id.clone(), class);
+        }
+        standings.insert(*ticket, standing);
+    }
+    (classes, standings)
+}
+
 async fn simulate(seed: u64) {
     const DOORS: usize = 4;
     const TICKETS: usize = 10;
+    let re_entry = seed % 2 == 0;
     let server = TestServer::start().await;
     let (org, event, tt, tickets) = sold(&server, &format!("sim{seed}"), TICKETS).await;
-    let list = list(&server, &org, &event, &tt, false).await;
+    let list = list(&server, &org, &event, &tt, re_entry).await;
     let mut rng = StdRng::seed_from_u64(seed);
     let dirs: Vec<_> = (0..DOORS).map(|_| tempfile::tempdir().unwrap()).collect();
     let mut nets = Vec::new();
@@ -426,18 +618,23 @@ async fn simulate(seed: u64) {
         doors.push(pair(&server, &org, &list, dir.path(), net.clone(), PATIENT).await);
         nets.push(net);
     }
+    // Doors' clocks disagree by up to 2 s. With re-entry, exits make the order of a
+    // ticket's scans matter, and the server orders by device time: there the clocks agree
+    // within 20 ms and scans are 100 ms apart, so the server's order is the doors' order.
+    let (max_skew, min_step) = if re_entry { (20, 100) } else { (2_000, 1) };
     let skew: Vec<i64> = (0..DOORS)
-        .map(|_| rng.random_range(-2_000..2_000))
+        .map(|_| rng.random_range(-max_skew..max_skew))
         .collect();
     let mut clock: i64 = AT - 3_600_000;
     let mut taken: Vec<Taken> = Vec::new();
-    let mut entered: HashSet<usize> = HashSet::new();
+    let mut standing = vec![Standing::default(); TICKETS];
 
     for round in 0..4 {
         // All connected: every door catches up, then decides online.
         for net in &nets {
             net.cut.store(false, Ordering::Release);
             net.stormy.store(false, Ordering::Release);
+            net.land().await;
         }
         for door in &doors {
             door.sync()
@@ -445,26 +642,29 @@ async fn simulate(seed: u64) {
                 .unwrap_or_else(|e| panic!("seed {seed}: connected sync: {e}"));
         }
         for _ in 0..8 {
-            clock += rng.random_range(1..2_000);
+            clock += rng.random_range(min_step..2_000);
             let (d, t) = (rng.random_range(0..DOORS), rng.random_range(0..TICKETS));
+            let direction = if rng.random_bool(0.3) {
+                Direction::Exit
+            } else {
+                Direction::Entry
+            };
             let scan = doors[d]
-                .scan_at(&tickets[t].2, Direction::Entry, clock + skew[d])
+                .scan_at(&tickets[t].2, direction, clock + skew[d])
                 .await
                 .unwrap();
             let admitted = scan.outcome.decision.is_admitted();
             assert!(
-                !(admitted && entered.contains(&t)),
-                "seed {seed} round {round}: ticket {t} admitted twice while every door was connected"
+                !(admitted
+                    && direction == Direction::Entry
+                    && standing[t].refuses_entry(re_entry)),
+                "seed {seed} round {round}: ticket {t} let a second person in while every door was connected"
             );
-            if admitted {
-                entered.insert(t);
-            }
-            taken.push(Taken {
-                id: scan.outcome.scan_id.to_string(),
-                ticket: t,
-                device_time_ms: clock + skew[d],
-                admitted,
-            });
+            assert!(
+                scan.online || !admitted,
+                "seed {seed}: connected, an admission is the server's"
+            );
+            take(&mut taken, &mut standing, &scan, t, direction, clock + skew[d]);
         }
         // A partition: some doors cut off, the others on a stormy network.
         for net in &nets {
@@ -472,34 +672,32 @@ async fn simulate(seed: u64) {
             net.cut.store(rng.random_bool(0.5), Ordering::Release);
         }
         for _ in 0..12 {
-            clock += rng.random_range(1..2_000);
+            clock += rng.random_range(min_step..2_000);
             let d = rng.random_range(0..DOORS);
             if rng.random_bool(0.25) {
                 let _ = doors[d].sync().await;
                 continue;
             }
             let t = rng.random_range(0..TICKETS);
+            let direction = if rng.random_bool(0.3) {
+                Direction::Exit
+            } else {
+                Direction::Entry
+            };
             let scan = doors[d]
-                .scan_at(&tickets[t].2, Direction::Entry, clock + skew[d])
+                .scan_at(&tickets[t].2, direction, clock + skew[d])
                 .await
                 .unwrap();
-            let admitted = scan.outcome.decision.is_admitted();
-            if admitted {
-                entered.insert(t);
-            }
-            taken.push(Taken {
-                id: scan.outcome.scan_id.to_string(),
-                ticket: t,
-                device_time_ms: clock + skew[d],
-                admitted,
-            });
+            take(&mut taken, &mut standing, &scan, t, direction, clock + skew[d]);
         }
     }
 
-    // Heal: calm network, sync until a whole round moves nothing.
+    // Heal: calm network, every request in flight lands, sync until a whole round moves
+    // nothing.
     for net in &nets {
         net.cut.store(false, Ordering::Release);
         net.stormy.store(false, Ordering::Release);
+        net.land().await;
     }
     for pass in 0.. {
         assert!(pass < 20, "seed {seed}: sync never went quiet");
@@ -534,6 +732,11 @@ async fn simulate(seed: u64) {
             scan.id
         );
     }
+    // The server classified every scan as the contract says.
+    let (expected, settled) = expected_classes(&taken, re_entry);
+    for (id, class) in &expected {
+        assert_eq!(on_server[id].1, *class, "seed {seed}: server, scan {id}");
+    }
     // Every door agrees with the server on every scan's class.
     for (i, door) in doors.iter().enumerate() {
         let known: BTreeMap<String, Option<String>> = door
@@ -555,25 +758,14 @@ async fn simulate(seed: u64) {
                 "seed {seed}: door {i}, scan {id}"
             );
         }
+        assert_eq!(door.unpushed_count().await.unwrap(), 0, "seed {seed}");
     }
-    // Each ticket's earliest admitted entry is ADMITTED; every later one is flagged.
-    let mut by_ticket: BTreeMap<usize, Vec<&Taken>> = BTreeMap::new();
-    for scan in taken.iter().filter(|s| s.admitted) {
-        by_ticket.entry(scan.ticket).or_default().push(scan);
-    }
-    let mut duplicates = 0;
-    for scans in by_ticket.values_mut() {
-        scans.sort_by(|a, b| (a.device_time_ms, &a.id).cmp(&(b.device_time_ms, &b.id)));
-        for (n, scan) in scans.iter().enumerate() {
-            let want = if n == 0 {
-                "admitted"
-            } else {
-                "duplicate_entry"
-            };
-            assert_eq!(on_server[&scan.id].1, want, "seed {seed}: scan {}", scan.id);
-            duplicates += usize::from(n > 0);
-        }
-    }
+    // The organizer is alerted to exactly the double entries.
+    let duplicates: HashSet<&String> = expected
+        .iter()
+        .filter(|(_, class)| **class == "duplicate_entry")
+        .map(|(id, _)| id)
+        .collect();
     let alerts = server
         .ok(
             Some(&org),
@@ -581,13 +773,79 @@ async fn simulate(seed: u64) {
             json!({ "e": event }),
         )
         .await;
-    assert_eq!(
-        alerts["duplicateAlerts"].as_array().unwrap().len(),
-        duplicates,
-        "seed {seed}"
-    );
+    let alerted: HashSet<&String> = alerts["duplicateAlerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| match &a["scan"]["id"] {
+            Value::String(id) => id,
+            other => panic!("seed {seed}: alert without a scan id: {other}"),
+        })
+        .collect();
+    assert_eq!(alerted, duplicates, "seed {seed}: duplicate alerts");
+    // Every door now decides from the same history: cut off, each refuses a ticket inside
+    // (or used, without re-entry) wherever it went in, and admits the others.
+    for net in &nets {
+        net.cut.store(true, Ordering::Release);
+    }
+    for (d, door) in doors.iter().enumerate() {
+        for (t, ticket) in tickets.iter().enumerate() {
+            let standing = settled.get(&t).copied().unwrap_or_default();
+            let want = if standing.inside {
+                Decision::Rejected(ScanRejection::AlreadyInside)
+            } else if standing.entered && !re_entry {
+                Decision::Rejected(ScanRejection::AlreadyUsed)
+            } else {
+                Decision::Admitted
+            };
+            let scan = door
+                .scan_at(&ticket.2, Direction::Entry, clock + 60_000 + skew[d])
+                .await
+                .unwrap();
+            assert!(!scan.online, "seed {seed}: door {d} is cut off");
+            assert_eq!(
+                scan.outcome.decision, want,
+                "seed {seed}: door {d}, ticket {t} after the heal"
+            );
+        }
+    }
+    let exits = taken
+        .iter()
+        .filter(|s| s.admitted && s.direction == Direction::Exit)
+        .count();
+    let too_slow: u64 = nets.iter().map(|n| n.too_slow.load(Ordering::Relaxed)).sum();
     println!(
-        "seed {seed}: {} scans, {duplicates} double entries flagged on every door",
-        taken.len()
+        "seed {seed} (re-entry {re_entry}): {} scans, {exits} exits, {too_slow} answers too late, {} double entries flagged on every door",
+        taken.len(),
+        duplicates.len()
     );
+}
+
+/// Notes a scan the simulation took, and what it did to its ticket.
+fn take(
+    taken: &mut Vec<Taken>,
+    standing: &mut [Standing],
+    scan: &guichet_sdk::scanner::DoorScan,
+    ticket: usize,
+    direction: Direction,
+    device_time_ms: i64,
+) {
+    let admitted = scan.outcome.decision.is_admitted();
+    if admitted {
+        let s = &mut standing[ticket];
+        match direction {
+            Direction::Entry => {
+                s.entered = true;
+                s.inside = true;
+            }
+            Direction::Exit => s.inside = false,
+        }
+    }
+    taken.push(Taken {
+        id: scan.outcome.scan_id.to_string(),
+        ticket,
+        device_time_ms,
+        direction,
+        admitted,
+    });
 }
