@@ -86,10 +86,9 @@ impl Store {
                 "DELETE FROM peer_scans WHERE id = ?1 AND device_id = ?2
                  RETURNING decision, classification",
             )?
-            .query_row(
-                [scan.id.as_bytes(), scan.device_id.as_bytes()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row([scan.id.as_bytes(), scan.device_id.as_bytes()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
         let (pushed, classification) = match &relayed {
             Some((held, class)) => (held == decision, Some(class.as_str())),

@@ -605,7 +605,7 @@ fn expected_classes(
 async fn simulate(seed: u64) {
     const DOORS: usize = 4;
     const TICKETS: usize = 10;
-    let re_entry = seed % 2 == 0;
+    let re_entry = seed.is_multiple_of(2);
     let server = TestServer::start().await;
     let (org, event, tt, tickets) = sold(&server, &format!("sim{seed}"), TICKETS).await;
     let list = list(&server, &org, &event, &tt, re_entry).await;
@@ -655,16 +655,21 @@ async fn simulate(seed: u64) {
                 .unwrap();
             let admitted = scan.outcome.decision.is_admitted();
             assert!(
-                !(admitted
-                    && direction == Direction::Entry
-                    && standing[t].refuses_entry(re_entry)),
+                !(admitted && direction == Direction::Entry && standing[t].refuses_entry(re_entry)),
                 "seed {seed} round {round}: ticket {t} let a second person in while every door was connected"
             );
             assert!(
                 scan.online || !admitted,
                 "seed {seed}: connected, an admission is the server's"
             );
-            take(&mut taken, &mut standing, &scan, t, direction, clock + skew[d]);
+            take(
+                &mut taken,
+                &mut standing,
+                &scan,
+                t,
+                direction,
+                clock + skew[d],
+            );
         }
         // A partition: some doors cut off, the others on a stormy network.
         for net in &nets {
@@ -688,7 +693,14 @@ async fn simulate(seed: u64) {
                 .scan_at(&tickets[t].2, direction, clock + skew[d])
                 .await
                 .unwrap();
-            take(&mut taken, &mut standing, &scan, t, direction, clock + skew[d]);
+            take(
+                &mut taken,
+                &mut standing,
+                &scan,
+                t,
+                direction,
+                clock + skew[d],
+            );
         }
     }
 
@@ -813,7 +825,10 @@ async fn simulate(seed: u64) {
         .iter()
         .filter(|s| s.admitted && s.direction == Direction::Exit)
         .count();
-    let too_slow: u64 = nets.iter().map(|n| n.too_slow.load(Ordering::Relaxed)).sum();
+    let too_slow: u64 = nets
+        .iter()
+        .map(|n| n.too_slow.load(Ordering::Relaxed))
+        .sum();
     println!(
         "seed {seed} (re-entry {re_entry}): {} scans, {exits} exits, {too_slow} answers too late, {} double entries flagged on every door",
         taken.len(),
