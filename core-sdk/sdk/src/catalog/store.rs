@@ -23,15 +23,6 @@ const COLUMNS: &str = "e.id, e.title, e.description, e.venue, e.city, e.latitude
      e.longitude, e.starts_at, e.ends_at, e.time_zone, e.online, e.status, e.ticket_types, \
      e.updated_at";
 
-/// A row id that sorts like the start time: the start in the high bits, 20 bits of an FNV
-/// hash of the id below.
-fn start_order(starts_at: i64, id: &str) -> i64 {
-    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    starts_at.saturating_mul(1 << 20) + (hash & 0xF_FFFF) as i64
-}
-
 fn instant(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, 0).unwrap_or_default()
 }
@@ -97,26 +88,12 @@ impl Store {
             let types = serde_json::to_string(&e.ticket_types)
                 .map_err(|_| Error::Protocol("ticket types do not serialise"))?;
             let search = text::index_text(&[&e.title, &e.venue, &e.city, &e.description]);
-            // The row id orders the full-text index: start time, then a hash of the id
-            // (the next free value if two events collide), so a text search can read its
-            // matches soonest first and stop at the page's end.
-            let mut rowid = start_order(e.starts_at.timestamp(), &e.id);
-            while let Some(other) = tx
-                .prepare_cached("SELECT id FROM catalog_events WHERE rowid = ?1")?
-                .query_row([rowid], |r| r.get::<_, String>(0))
-                .optional()?
-            {
-                if &other == id {
-                    break;
-                }
-                rowid += 1;
-            }
             tx.prepare_cached(
-                "INSERT INTO catalog_events (rowid, id, title, description, venue, city,
-                     latitude, longitude, starts_at, ends_at, time_zone, online, status,
-                     ticket_types, updated_at, search_text)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
-                 ON CONFLICT (id) DO UPDATE SET rowid = excluded.rowid, title = excluded.title,
+                "INSERT INTO catalog_events (id, title, description, venue, city, latitude,
+                     longitude, starts_at, ends_at, time_zone, online, status, ticket_types,
+                     updated_at, search_text)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                 ON CONFLICT (id) DO UPDATE SET title = excluded.title,
                      description = excluded.description, venue = excluded.venue,
                      city = excluded.city, latitude = excluded.latitude,
                      longitude = excluded.longitude, starts_at = excluded.starts_at,
@@ -126,7 +103,6 @@ impl Store {
                      search_text = excluded.search_text",
             )?
             .execute(params![
-                rowid,
                 e.id,
                 e.title,
                 e.description,
@@ -181,8 +157,8 @@ impl Store {
     }
 
     /// Searches the cache: published events matching every criterion, ranked by relevance
-    /// (bm25) then start time when there is text matching at most 1,000 events, soonest
-    /// first otherwise. `now` hides events that ended unless `include_past`.
+    /// (bm25) then start time when there is text matching at most 1,000 events, by start
+    /// time otherwise. `now` hides events that ended unless `include_past`.
     pub fn search_catalog(&self, q: &EventSearch, now: i64) -> Result<Vec<SearchHit>, Error> {
         let limit = match q.limit {
             0 => 20,
@@ -215,8 +191,8 @@ impl Store {
         // A selective query is ranked by bm25. One matching more than RANKED events (a
         // word in a large share of the catalog) says little about relevance, and scoring
         // every match costs ~1 µs each: those list the matches soonest first, reading the
-        // full-text index in row-id order (start order, see `start_order`) and stopping at
-        // the page's end.
+        // start-time index and keeping the rows whose id is in the match set.
+        let mut members: Option<Vec<i64>> = None;
         let ranked = !tokens.is_empty() && {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT rowid FROM catalog_fts WHERE catalog_fts MATCH ?1 LIMIT ?2",
@@ -224,21 +200,33 @@ impl Store {
             let found = stmt
                 .query_map(params![expr, RANKED as i64 + 1], |r| r.get::<_, i64>(0))?
                 .count();
+            if found > RANKED {
+                let mut stmt = self
+                    .conn
+                    .prepare_cached("SELECT rowid FROM catalog_fts WHERE catalog_fts MATCH ?1")?;
+                // FTS5 returns row ids in ascending order: a sorted list to binary-search.
+                let mut ids: Vec<i64> = stmt
+                    .query_map([&expr], |r| r.get::<_, i64>(0))?
+                    .collect::<Result<_, _>>()?;
+                ids.sort_unstable();
+                members = Some(ids);
+            }
             found <= RANKED
         };
         let mut sql = String::new();
         let mut args: Vec<SqlValue> = Vec::new();
-        if tokens.is_empty() {
+        if ranked {
+            // CROSS JOIN keeps the full-text match as the outer loop: left to itself the
+            // planner may walk the events and run the match once per event.
+            args.push(SqlValue::Text(expr));
             sql.push_str(&format!(
-                "SELECT {COLUMNS} FROM catalog_events e WHERE e.status = 'PUBLISHED'"
+                "SELECT {COLUMNS}, e.rowid, bm25(catalog_fts) AS rank FROM catalog_fts \
+                 CROSS JOIN catalog_events e ON e.rowid = catalog_fts.rowid \
+                 WHERE catalog_fts MATCH ?1 AND e.status = 'PUBLISHED'"
             ));
         } else {
-            args.push(SqlValue::Text(expr));
-            let rank = if ranked { "bm25(catalog_fts)" } else { "0.0" };
             sql.push_str(&format!(
-                "SELECT {COLUMNS}, {rank} AS rank FROM catalog_fts \
-                 JOIN catalog_events e ON e.rowid = catalog_fts.rowid \
-                 WHERE catalog_fts MATCH ?1 AND e.status = 'PUBLISHED'"
+                "SELECT {COLUMNS}, e.rowid FROM catalog_events e WHERE e.status = 'PUBLISHED'"
             ));
         }
         let mut bind = |sql: &mut String, fragment: &str, value: SqlValue| {
@@ -293,18 +281,21 @@ impl Store {
                 SqlValue::Real(bbox.max_lon),
             );
         }
-        sql.push_str(if tokens.is_empty() {
-            " ORDER BY e.starts_at, e.id"
-        } else if ranked {
+        sql.push_str(if ranked {
             " ORDER BY rank, e.starts_at, e.id"
         } else {
-            " ORDER BY catalog_fts.rowid"
+            " ORDER BY e.starts_at, e.id"
         });
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params_from_iter(args.iter()))?;
         let mut hits = Vec::with_capacity(limit);
         let mut skipped = 0;
         while let Some(row) = rows.next()? {
+            if let Some(members) = &members
+                && members.binary_search(&row.get::<_, i64>(14)?).is_err()
+            {
+                continue;
+            }
             let read = read_event(row)?;
             let distance = match &near {
                 None => None,
