@@ -7,6 +7,7 @@ mod attendees;
 pub mod booking;
 mod catalog;
 mod orders;
+mod scanner_types;
 mod scanners;
 mod types;
 

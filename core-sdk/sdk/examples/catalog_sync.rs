@@ -145,6 +145,9 @@ async fn run(events: usize) {
         net.waiting_us.load(Ordering::Relaxed) as f64 / 1e6
     );
 
+    if std::env::var("GUICHET_BENCH_SYNC_ONLY").is_ok() {
+        return;
+    }
     if let Ok(keep) = std::env::var("GUICHET_BENCH_KEEP") {
         std::fs::copy(client_dir.path().join("guichet.db"), keep).unwrap();
     }
@@ -215,7 +218,12 @@ async fn run(events: usize) {
     }
     if std::env::var("GUICHET_BENCH_VERBOSE").is_ok() {
         for (q, t) in queries.iter().zip(&slowest) {
-            println!("  {:7.2} ms  {:?} near={}", t.as_secs_f64() * 1e3, q.text, q.near.is_some());
+            println!(
+                "  {:7.2} ms  {:?} near={}",
+                t.as_secs_f64() * 1e3,
+                q.text,
+                q.near.is_some()
+            );
         }
     }
     times.sort();

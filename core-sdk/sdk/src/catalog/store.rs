@@ -10,6 +10,9 @@ use super::{CatalogEvent, CatalogTicketType, EventSearch, SearchHit};
 use crate::Error;
 use crate::store::Store;
 
+/// Most matches a text search ranks by relevance (see [`Store::search_catalog`]).
+const RANKED: usize = 1_000;
+
 /// Where the feed cursor is kept (`client_meta`).
 const CURSOR_KEY: &str = "catalog.cursor";
 
@@ -66,6 +69,15 @@ impl Store {
     ) -> Result<(usize, usize), Error> {
         let tx = self.conn.transaction()?;
         let (mut upserted, mut removed) = (0, 0);
+        let ids = serde_json::to_string(&changes.iter().map(|(id, _)| id).collect::<Vec<_>>())
+            .map_err(|_| Error::Protocol("event ids do not serialise"))?;
+        // The page's events leave the full-text index in one statement...
+        tx.execute(
+            "INSERT INTO catalog_fts (catalog_fts, rowid, search_text)
+             SELECT 'delete', rowid, search_text FROM catalog_events
+             WHERE id IN (SELECT value FROM json_each(?1))",
+            [&ids],
+        )?;
         for (id, event) in changes {
             let Some(e) = event else {
                 removed += tx
@@ -109,6 +121,13 @@ impl Store {
             ])?;
             upserted += 1;
         }
+        // ...and those still in the catalog come back, in one statement.
+        tx.execute(
+            "INSERT INTO catalog_fts (rowid, search_text)
+             SELECT rowid, search_text FROM catalog_events
+             WHERE id IN (SELECT value FROM json_each(?1))",
+            [&ids],
+        )?;
         tx.execute(
             "INSERT INTO client_meta (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -138,8 +157,8 @@ impl Store {
     }
 
     /// Searches the cache: published events matching every criterion, ranked by relevance
-    /// (bm25) when there is text, then by start time and id. `now` hides events that
-    /// ended unless `include_past`.
+    /// (bm25) then start time when there is text matching at most 1,000 events, by start
+    /// time otherwise. `now` hides events that ended unless `include_past`.
     pub fn search_catalog(&self, q: &EventSearch, now: i64) -> Result<Vec<SearchHit>, Error> {
         let limit = match q.limit {
             0 => 20,
@@ -163,24 +182,51 @@ impl Store {
             None => None,
         };
         let tokens = q.text.as_deref().map(text::tokens).unwrap_or_default();
+        // Tokens are alphanumeric runs: no FTS5 syntax can reach the query.
+        let expr = tokens
+            .iter()
+            .map(|t| format!("\"{t}\"*"))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        // A selective query is ranked by bm25. One matching more than RANKED events (a
+        // word in a large share of the catalog) says little about relevance, and scoring
+        // every match costs ~1 µs each: those list the matches soonest first, reading the
+        // start-time index and keeping the rows whose id is in the match set.
+        let mut members: Option<Vec<i64>> = None;
+        let ranked = !tokens.is_empty() && {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT rowid FROM catalog_fts WHERE catalog_fts MATCH ?1 LIMIT ?2",
+            )?;
+            let found = stmt
+                .query_map(params![expr, RANKED as i64 + 1], |r| r.get::<_, i64>(0))?
+                .count();
+            if found > RANKED {
+                let mut stmt = self
+                    .conn
+                    .prepare_cached("SELECT rowid FROM catalog_fts WHERE catalog_fts MATCH ?1")?;
+                // FTS5 returns row ids in ascending order: a sorted list to binary-search.
+                let mut ids: Vec<i64> = stmt
+                    .query_map([&expr], |r| r.get::<_, i64>(0))?
+                    .collect::<Result<_, _>>()?;
+                ids.sort_unstable();
+                members = Some(ids);
+            }
+            found <= RANKED
+        };
         let mut sql = String::new();
         let mut args: Vec<SqlValue> = Vec::new();
-        if tokens.is_empty() {
-            sql.push_str(&format!(
-                "SELECT {COLUMNS}, 0.0 AS rank FROM catalog_events e WHERE e.status = 'PUBLISHED'"
-            ));
-        } else {
-            // Tokens are alphanumeric runs: no FTS5 syntax can reach the query.
-            let expr = tokens
-                .iter()
-                .map(|t| format!("\"{t}\"*"))
-                .collect::<Vec<_>>()
-                .join(" AND ");
+        if ranked {
+            // CROSS JOIN keeps the full-text match as the outer loop: left to itself the
+            // planner may walk the events and run the match once per event.
             args.push(SqlValue::Text(expr));
             sql.push_str(&format!(
-                "SELECT {COLUMNS}, bm25(catalog_fts) AS rank FROM catalog_fts \
-                 JOIN catalog_events e ON e.rowid = catalog_fts.rowid \
+                "SELECT {COLUMNS}, e.rowid, bm25(catalog_fts) AS rank FROM catalog_fts \
+                 CROSS JOIN catalog_events e ON e.rowid = catalog_fts.rowid \
                  WHERE catalog_fts MATCH ?1 AND e.status = 'PUBLISHED'"
+            ));
+        } else {
+            sql.push_str(&format!(
+                "SELECT {COLUMNS}, e.rowid FROM catalog_events e WHERE e.status = 'PUBLISHED'"
             ));
         }
         let mut bind = |sql: &mut String, fragment: &str, value: SqlValue| {
@@ -205,6 +251,9 @@ impl Store {
             bind(&mut sql, " AND e.ends_at > ?#", SqlValue::Integer(now));
         }
         if let Some((centre, radius)) = &near {
+            // Unary `+`: the box is checked on the start-time index (it covers the
+            // coordinates), which keeps results in order and stops at the page's end,
+            // instead of sorting every event in the box.
             let bbox = centre
                 .bounding_box(*radius)
                 .map_err(|_| Error::InvalidArgument {
@@ -213,35 +262,40 @@ impl Store {
                 })?;
             bind(
                 &mut sql,
-                " AND e.latitude >= ?#",
+                " AND +e.latitude >= ?#",
                 SqlValue::Real(bbox.min_lat),
             );
             bind(
                 &mut sql,
-                " AND e.latitude <= ?#",
+                " AND +e.latitude <= ?#",
                 SqlValue::Real(bbox.max_lat),
             );
             bind(
                 &mut sql,
-                " AND e.longitude >= ?#",
+                " AND +e.longitude >= ?#",
                 SqlValue::Real(bbox.min_lon),
             );
             bind(
                 &mut sql,
-                " AND e.longitude <= ?#",
+                " AND +e.longitude <= ?#",
                 SqlValue::Real(bbox.max_lon),
             );
         }
-        sql.push_str(if tokens.is_empty() {
-            " ORDER BY e.starts_at, e.id"
-        } else {
+        sql.push_str(if ranked {
             " ORDER BY rank, e.starts_at, e.id"
+        } else {
+            " ORDER BY e.starts_at, e.id"
         });
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params_from_iter(args.iter()))?;
         let mut hits = Vec::with_capacity(limit);
         let mut skipped = 0;
         while let Some(row) = rows.next()? {
+            if let Some(members) = &members
+                && members.binary_search(&row.get::<_, i64>(14)?).is_err()
+            {
+                continue;
+            }
             let read = read_event(row)?;
             let distance = match &near {
                 None => None,

@@ -89,24 +89,27 @@ impl Client {
         listener: Option<Arc<dyn ProgressListener>>,
     ) -> Result<CatalogSync, Error> {
         let mut report = CatalogSync::default();
+        let after = self.store().call(|s| s.catalog_cursor()).await?;
+        let mut page = self.catalog_page(after).await?;
         loop {
-            let after = self.store().call(|s| s.catalog_cursor()).await?;
-            let vars = catalog_changes::Variables { after, first: PAGE };
-            let page = self
-                .api()
-                .run::<CatalogChanges>(vars, None, true)
-                .await?
-                .catalog_changes;
             let changes: Vec<Change> = page
                 .changes
                 .into_iter()
                 .map(|c| (c.event_id, c.event.map(event)))
                 .collect();
             let cursor = page.cursor;
-            let (upserted, removed) = self
-                .store()
-                .call(move |s| s.apply_catalog_page(&changes, &cursor))
-                .await?;
+            let more = page.has_more;
+            let store = self.store().clone();
+            let saved = cursor.clone();
+            let apply = store.call(move |s| s.apply_catalog_page(&changes, &saved));
+            // The next page travels while this one is written: network and disk overlap.
+            let (applied, next) = if more {
+                let (applied, next) = tokio::join!(apply, self.catalog_page(Some(cursor)));
+                (applied, Some(next))
+            } else {
+                (apply.await, None)
+            };
+            let (upserted, removed) = applied?;
             report.pages += 1;
             report.upserted += upserted;
             report.removed += removed;
@@ -120,10 +123,23 @@ impl Client {
             if upserted + removed > 0 {
                 self.notify(Changed::Catalog);
             }
-            if !page.has_more {
-                return Ok(report);
+            match next {
+                Some(next) => page = next?,
+                None => return Ok(report),
             }
         }
+    }
+
+    async fn catalog_page(
+        &self,
+        after: Option<String>,
+    ) -> Result<catalog_changes::CatalogChangesCatalogChanges, Error> {
+        let vars = catalog_changes::Variables { after, first: PAGE };
+        Ok(self
+            .api()
+            .run::<CatalogChanges>(vars, None, true)
+            .await?
+            .catalog_changes)
     }
 
     /// Searches the cached catalog, with no network: published events that are not over

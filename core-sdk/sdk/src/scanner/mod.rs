@@ -18,6 +18,8 @@
 
 mod clock;
 mod door;
+mod door_thread;
+mod wire;
 
 pub use crate::store::EventConfig;
 pub use clock::now_ms;
