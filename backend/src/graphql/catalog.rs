@@ -1,6 +1,8 @@
 //! Catalog queries (public search, one event, the change feed, an organizer's events) and the
 //! organizer's mutations. Every mutation checks ownership before it writes.
 
+use std::collections::HashMap;
+
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -129,14 +131,19 @@ async fn with_tickets(
     rows: Vec<(EventRow, Option<f64>)>,
 ) -> ApiResult<Vec<Event>> {
     let ids: Vec<String> = rows.iter().map(|(r, _)| r.id.clone()).collect();
-    let mut tickets = state.db.ticket_types_of(&ids).await?;
+    // Grouped once (they come in event, position order): a feed page of 1,000 events was
+    // scanning the whole ticket list once per event.
+    let mut by_event: HashMap<String, Vec<TicketType>> = HashMap::with_capacity(ids.len());
+    for t in state.db.ticket_types_of(&ids).await? {
+        by_event
+            .entry(t.event_id.clone())
+            .or_default()
+            .push(t.into());
+    }
     Ok(rows
         .into_iter()
         .map(|(row, distance)| {
-            let mine: Vec<TicketType> = tickets
-                .extract_if(.., |t| t.event_id == row.id)
-                .map(TicketType::from)
-                .collect();
+            let mine = by_event.remove(&row.id).unwrap_or_default();
             Event::new(row, mine, distance)
         })
         .collect())
@@ -277,15 +284,16 @@ impl CatalogQuery {
             .filter(EventRow::is_public)
             .map(|r| (r, None))
             .collect();
-        let mut events = with_tickets(state, public).await?;
+        let mut events: HashMap<String, Event> = with_tickets(state, public)
+            .await?
+            .into_iter()
+            .map(|e| (e.id.to_string(), e))
+            .collect();
         let next = changes.last().map_or(cursor, |c| c.seq);
         let changes = changes
             .into_iter()
             .map(|c| {
-                let event = events
-                    .iter()
-                    .position(|e| e.id.as_str() == c.event_id)
-                    .map(|i| events.swap_remove(i));
+                let event = events.remove(&c.event_id);
                 CatalogChange {
                     cursor: c.seq.to_string(),
                     event_id: ID(c.event_id),
