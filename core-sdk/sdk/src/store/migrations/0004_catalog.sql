@@ -35,5 +35,8 @@ CREATE VIRTUAL TABLE catalog_fts USING fts5 (
     search_text,
     content = 'catalog_events',
     content_rowid = 'rowid',
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = 'unicode61 remove_diacritics 2',
+    -- One-letter prefixes ("t" typed alone) read one list instead of merging every word
+    -- that starts with the letter.
+    prefix = '1'
 );
