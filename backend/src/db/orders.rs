@@ -80,6 +80,18 @@ pub struct RefundRow {
     pub status: String,
 }
 
+/// How starting a refund went.
+#[derive(Debug)]
+pub enum RefundStart {
+    /// Tickets revoked; the refund is to be sent to the provider.
+    Started(RefundRow),
+    /// No valid ticket of those asked for was left (refunded before, or by a concurrent
+    /// refund).
+    NothingLeft,
+    /// A buyer asked to refund a ticket already admitted at a door.
+    AlreadyUsed,
+}
+
 /// A checkout request, validated.
 #[derive(Debug, Clone)]
 pub struct NewOrder {
@@ -158,12 +170,30 @@ impl Db {
                     "active" | "expired" | "released" => return Ok(CheckoutStart::HoldExpired),
                     _ => return Ok(CheckoutStart::HoldTaken),
                 }
-                sqlx::query(
-                    "UPDATE holds SET status = 'converting' WHERE id = $1 AND status = 'active'",
+                // The read above is no lock: a release, the sweeper's expiry or another
+                // checkout may have moved the hold since (PostgreSQL runs at READ COMMITTED).
+                // The move is conditional on what the read saw and on the clock, and only a
+                // move that happened lets the order in.
+                let moved = sqlx::query(
+                    "UPDATE holds SET status = 'converting' \
+                     WHERE id = $1 AND status = 'active' AND expires_at > $2",
                 )
                 .bind(&o.hold_id)
+                .bind(o.now)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
+                if moved == 0 {
+                    let (status,): (String,) =
+                        sqlx::query_as("SELECT status FROM holds WHERE id = $1")
+                            .bind(&o.hold_id)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    return Ok(match status.as_str() {
+                        "active" | "expired" | "released" => CheckoutStart::HoldExpired,
+                        _ => CheckoutStart::HoldTaken,
+                    });
+                }
                 sqlx::query(
                     "INSERT INTO orders (id, hold_id, user_id, event_id, status, total_minor, \
                  currency, provider, payment_token, idempotency_key, request_hash, created_at, \
@@ -340,10 +370,21 @@ impl Db {
             if moved == 0 {
                 return Ok(false);
             }
-            sqlx::query("UPDATE holds SET status = 'converted' WHERE id = $1")
-                .bind(&order.hold_id)
-                .execute(&mut *tx)
-                .await?;
+            let converted = sqlx::query(
+                "UPDATE holds SET status = 'converted' WHERE id = $1 AND status = 'converting'",
+            )
+            .bind(&order.hold_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if converted == 0 {
+                // The hold's stock went back on sale (it cannot while converting: every way
+                // out of `converting` is this one or a compensation of this order). Issuing
+                // now would sell its seats twice; the caller compensates the capture.
+                return Err(StoreError::Conflict(
+                    "the order's hold is no longer reserved",
+                ));
+            }
             let lines: Vec<(String, i64, i64)> = sqlx::query_as(
                 "SELECT ticket_type_id, quantity, unit_price_minor FROM hold_allocations \
                  WHERE hold_id = $1 ORDER BY ticket_type_id, bucket",
@@ -416,13 +457,15 @@ impl Db {
 
     /// Revokes the order's valid tickets among `ticket_ids` (all of them when empty), returns
     /// their stock to sale, records their revocations for scanners and a pending refund of
-    /// their price — one transaction. `None` when nothing was left to refund.
+    /// their price — one transaction. A `buyer_refund` refuses tickets already admitted at a
+    /// door.
     pub async fn begin_refund(
         &self,
         order_id: &str,
         ticket_ids: &[String],
+        buyer_refund: bool,
         now: i64,
-    ) -> Result<Option<RefundRow>, StoreError> {
+    ) -> Result<RefundStart, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let sql = sqlx::AssertSqlSafe(format!(
@@ -438,16 +481,45 @@ impl Db {
                 .filter(|t| ticket_ids.is_empty() || ticket_ids.contains(&t.id))
                 .collect();
             if chosen.is_empty() {
-                return Ok(None);
+                return Ok(RefundStart::NothingLeft);
+            }
+            if buyer_refund {
+                // A ticket that went through a door was used: its buyer cannot give it back
+                // (its seat would go on sale again). The organizer still may.
+                let used = sqlx::AssertSqlSafe(format!(
+                    "SELECT DISTINCT s.ticket_id FROM scans s \
+                     JOIN checkin_lists l ON l.id = s.list_id \
+                     WHERE l.event_id = $1 AND s.decision = 'admitted' AND s.ticket_id IN ({})",
+                    super::catalog::placeholders(2, chosen.len())
+                ));
+                let mut q = sqlx::query_as::<_, (String,)>(used).bind(&chosen[0].event_id);
+                for t in &chosen {
+                    q = q.bind(&t.id);
+                }
+                if !q.fetch_all(&mut *tx).await?.is_empty() {
+                    return Ok(RefundStart::AlreadyUsed);
+                }
             }
             let mut amount = 0;
+            let mut revoked = 0;
             for t in &chosen {
+                // Conditional on the status read above: a concurrent refund (the buyer and
+                // the organizer at once, or two replicas) that revoked the ticket first wins
+                // it, and this one neither revokes it again nor returns its stock twice.
+                let won = sqlx::query(
+                    "UPDATE tickets SET status = 'revoked', revoked_at = $2 \
+                     WHERE id = $1 AND status = 'valid'",
+                )
+                .bind(&t.id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if won == 0 {
+                    continue;
+                }
+                revoked += 1;
                 amount += t.price_minor;
-                sqlx::query("UPDATE tickets SET status = 'revoked', revoked_at = $2 WHERE id = $1")
-                    .bind(&t.id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
                 let (seq,): (i64,) = sqlx::query_as(
                     "UPDATE counters SET value = value + 1 WHERE name = 'revocation_seq' \
                      RETURNING value",
@@ -472,6 +544,9 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
             }
+            if revoked == 0 {
+                return Ok(RefundStart::NothingLeft);
+            }
             let refund = RefundRow {
                 id: uuid::Uuid::now_v7().to_string(),
                 order_id: order_id.to_owned(),
@@ -489,7 +564,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
-            Ok(Some(refund))
+            Ok(RefundStart::Started(refund))
         })
     }
 

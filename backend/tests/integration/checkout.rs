@@ -31,6 +31,16 @@ pub(crate) const REFUND: &str = "mutation($o: ID!, $t: [ID!]!) { refundOrder(ord
 
 /// A published event with one ticket type (capacity 20, `price` each).
 pub(crate) async fn on_sale(app: &TestApp, org: &str, price: i64) -> (String, String) {
+    on_sale_with(app, org, price, 20).await
+}
+
+/// A published event with one ticket type of `capacity`, `price` each.
+pub(crate) async fn on_sale_with(
+    app: &TestApp,
+    org: &str,
+    price: i64,
+    capacity: i64,
+) -> (String, String) {
     let data = app
         .ok(
             Some(org),
@@ -40,7 +50,7 @@ pub(crate) async fn on_sale(app: &TestApp, org: &str, price: i64) -> (String, St
         .await;
     let event = str_of(&data["createEvent"]["id"]);
     let mut ticket = ticket_input();
-    ticket["capacity"] = json!(20);
+    ticket["capacity"] = json!(capacity);
     ticket["priceMinor"] = json!(price);
     ticket["saleStartsAt"] = json!("2020-01-01T00:00:00Z");
     ticket["saleEndsAt"] = json!("2029-12-31T00:00:00Z");
@@ -115,11 +125,51 @@ pub(crate) async fn assert_money_consistent(app: &TestApp) {
         .await
         .unwrap_or_else(|e| panic!("{e}"))
     });
-    for (order, valid_value) in rows {
-        let money = kept.get(&order).copied().unwrap_or(0);
+    let orders: std::collections::HashSet<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    for (order, valid_value) in &rows {
+        let money = kept.get(order).copied().unwrap_or(0);
         assert_eq!(
-            money, valid_value,
+            money, *valid_value,
             "order {order}: provider kept {money}, valid tickets worth {valid_value}"
+        );
+    }
+    // The other direction: every payment the provider took belongs to an order we know.
+    for charge in charges.values().filter(|c| c.captured_minor > 0) {
+        assert!(
+            orders.contains(charge.order_id.as_str()),
+            "the provider captured {} for order {}, which does not exist",
+            charge.captured_minor,
+            charge.order_id
+        );
+    }
+    assert_stock_consistent(app).await;
+}
+
+/// Stock adds up, per ticket type: what is on sale, what holds keep (active or being paid
+/// for) and the valid tickets make the capacity, never more, never less.
+pub(crate) async fn assert_stock_consistent(app: &TestApp) {
+    let rows: Vec<(String, i64, i64, i64, i64)> = guichet_server::with_pool!(app.db(), |pool| {
+        sqlx::query_as(
+            "SELECT tt.id, tt.capacity, \
+             CAST((SELECT COALESCE(SUM(b.available), 0) FROM inventory_buckets b \
+               WHERE b.ticket_type_id = tt.id) AS BIGINT), \
+             CAST((SELECT COALESCE(SUM(a.quantity), 0) FROM hold_allocations a \
+               JOIN holds h ON h.id = a.hold_id WHERE a.ticket_type_id = tt.id \
+               AND h.status IN ('active', 'converting')) AS BIGINT), \
+             CAST((SELECT COUNT(*) FROM tickets t WHERE t.ticket_type_id = tt.id \
+               AND t.status = 'valid') AS BIGINT) \
+             FROM ticket_types tt",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+    });
+    for (tt, capacity, available, held, valid) in rows {
+        assert_eq!(
+            available + held + valid,
+            capacity,
+            "ticket type {tt}: {available} on sale + {held} held + {valid} sold \
+             != capacity {capacity}"
         );
     }
 }

@@ -13,6 +13,7 @@ mod hostile;
 mod migrations;
 mod notify;
 mod ops;
+mod races;
 mod refunds;
 mod scanner;
 mod search;
