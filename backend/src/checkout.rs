@@ -12,7 +12,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
-use crate::db::orders::{CheckoutStart, NewOrder, OrderRow, RefundRow};
+use crate::db::orders::{CheckoutStart, NewOrder, OrderRow, RefundRow, RefundStart};
 use crate::db::{StoreError, now};
 use crate::error::{ApiError, Code};
 use crate::issuing::Issuer;
@@ -293,7 +293,8 @@ pub async fn refund_cancelled(
 ) -> Result<usize, StoreError> {
     let mut settled = 0;
     for order_id in state.db.orders_of_cancelled_events(event_id).await? {
-        if let Some(refund) = state.db.begin_refund(&order_id, &[], now()).await?
+        if let RefundStart::Started(refund) =
+            state.db.begin_refund(&order_id, &[], false, now()).await?
             && settle_refund(state, &refund).await?
         {
             settled += 1;

@@ -10,7 +10,7 @@ use crate::AppState;
 use crate::auth::{Principal, Role};
 use crate::checkout;
 use crate::db::now;
-use crate::db::orders::{OrderRow, TicketRow};
+use crate::db::orders::{OrderRow, RefundStart, TicketRow};
 use crate::error::{ApiError, ApiResult, Code};
 
 /// How the buyer pays. Card data never reaches Guichet: the client tokenises the card with
@@ -397,13 +397,23 @@ impl OrderMutation {
             );
         }
         let ids: Vec<String> = ticket_ids.into_iter().map(|i| i.0).collect();
-        let refund = state
+        let refund = match state
             .db
-            .begin_refund(&row.id, &ids, now())
+            .begin_refund(&row.id, &ids, !organizer, now())
             .await
-            .map_err(ApiError::from)?;
-        let Some(refund) = refund else {
-            return Err(ApiError::new(Code::Conflict, "nothing left to refund").into());
+            .map_err(ApiError::from)?
+        {
+            RefundStart::Started(refund) => refund,
+            RefundStart::NothingLeft => {
+                return Err(ApiError::new(Code::Conflict, "nothing left to refund").into());
+            }
+            RefundStart::AlreadyUsed => {
+                return Err(ApiError::new(
+                    Code::Conflict,
+                    "a ticket was already used at the door; ask the organizer",
+                )
+                .into());
+            }
         };
         checkout::settle_refund(state, &refund)
             .await

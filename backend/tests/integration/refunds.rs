@@ -1,12 +1,19 @@
 //! Refund policies: each event says until when its buyers may refund; its organizer may
-//! refund at any time.
+//! refund at any time. Refunds fired at once (buyer and organizer, two replicas) give money
+//! and stock back once; a ticket used at the door is not the buyer's to give back.
+
+use std::sync::Arc;
 
 use serde_json::json;
 
 use crate::checkout::{CHECKOUT, REFUND, assert_money_consistent, hold, on_sale};
-use crate::support::{TestApp, event_input, on_both, str_of, ticket_input};
+use crate::support::{TestApp, error_code, event_input, on_both, str_of, ticket_input};
 
-on_both!(buyer_refunds_follow_the_events_policy);
+on_both!(
+    buyer_refunds_follow_the_events_policy,
+    refunds_fired_at_once_refund_once,
+    a_ticket_admitted_at_the_door_is_not_refundable_by_its_buyer
+);
 
 const SET_POLICY: &str = "mutation($e: ID!, $p: RefundPolicyInput!) { setRefundPolicy(eventId: $e, policy: $p) { refundPolicy { buyerRefunds cutoffHoursBeforeStart buyerRefundsUntil } } }";
 
@@ -144,5 +151,143 @@ async fn buyer_refunds_follow_the_events_policy(app: TestApp) {
         .ok(Some(&org), REFUND, json!({ "o": order, "t": [] }))
         .await;
     assert_eq!(by_organizer["refundOrder"]["status"], "REFUNDED");
+    assert_money_consistent(&app).await;
+}
+
+/// The buyer and the organizer refund the same order at the same moment, round after
+/// round, from spawned tasks behind a barrier (as from two replicas): one of them refunds
+/// it, the other gets CONFLICT — before, the loser failed INTERNAL on the revocations'
+/// unique key, or returned the stock a second time.
+async fn refunds_fired_at_once_refund_once(app: TestApp) {
+    let app = Arc::new(app);
+    let org = app.organizer("twice-org@example.org").await;
+    let (buyer, _, _) = app.sign_up("twice-buyer@example.org", "ATTENDEE").await;
+    let (event, tt) = on_sale(&app, &org, 1000).await;
+    for round in 0..8 {
+        let h = hold(&app, &buyer, &event, &tt, 2, &format!("twice-hold-{round}")).await;
+        let order = app
+            .ok(
+                Some(&buyer),
+                CHECKOUT,
+                json!({ "h": h, "t": "tok_visa", "k": format!("twice-pay-{round}") }),
+            )
+            .await;
+        let order = str_of(&order["checkout"]["id"]);
+        let barrier = Arc::new(tokio::sync::Barrier::new(2));
+        let tasks: Vec<_> = [buyer.clone(), org.clone()]
+            .into_iter()
+            .map(|token| {
+                let (app, barrier, order) = (app.clone(), barrier.clone(), order.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    app.gql(Some(&token), REFUND, json!({ "o": order, "t": [] }))
+                        .await
+                })
+            })
+            .collect();
+        let mut won = 0;
+        for task in tasks {
+            let answer = task.await.unwrap_or_else(|e| panic!("{e}"));
+            match error_code(&answer).as_deref() {
+                None => {
+                    won += 1;
+                    assert_eq!(answer["data"]["refundOrder"]["refundedMinor"], json!(2000));
+                }
+                Some("CONFLICT") => {}
+                Some(other) => panic!("round {round}: the losing refund got {other}: {answer}"),
+            }
+        }
+        assert_eq!(won, 1, "round {round}: exactly one refund goes through");
+        let shown = app
+            .ok(
+                Some(&buyer),
+                "query($id: ID!) { order(id: $id) { status refundedMinor } }",
+                json!({ "id": order }),
+            )
+            .await;
+        assert_eq!(shown["order"]["status"], json!("REFUNDED"));
+        assert_eq!(shown["order"]["refundedMinor"], json!(2000));
+        assert_money_consistent(&app).await;
+    }
+}
+
+/// Once a ticket went through a door its buyer cannot refund it (its seat would go on sale
+/// again while someone sits in it); its organizer still can, and the ticket is revoked.
+async fn a_ticket_admitted_at_the_door_is_not_refundable_by_its_buyer(app: TestApp) {
+    let org = app.organizer("door-org@example.org").await;
+    let (buyer, _, _) = app.sign_up("door-buyer@example.org", "ATTENDEE").await;
+    let (event, tt) = on_sale(&app, &org, 1000).await;
+    let h = hold(&app, &buyer, &event, &tt, 2, "door-hold").await;
+    let order = app
+        .ok(
+            Some(&buyer),
+            CHECKOUT,
+            json!({ "h": h, "t": "tok_visa", "k": "door-pay" }),
+        )
+        .await;
+    let order_id = str_of(&order["checkout"]["id"]);
+    let used = str_of(&order["checkout"]["tickets"][0]["id"]);
+    let unused = str_of(&order["checkout"]["tickets"][1]["id"]);
+    // A door on the event's list admits the first ticket online.
+    let list = app
+        .ok(
+            Some(&org),
+            "mutation($e: ID!, $i: CheckInListInput!) { createCheckInList(eventId: $e, input: $i) { id } }",
+            json!({ "e": event, "i": { "name": "Main", "ticketTypeIds": [tt], "gates": ["north"], "reEntry": false } }),
+        )
+        .await;
+    let pairing = app
+        .ok(
+            Some(&org),
+            "mutation($l: ID!) { pairScanner(listId: $l) { code } }",
+            json!({ "l": list["createCheckInList"]["id"] }),
+        )
+        .await;
+    let device = app
+        .ok(
+            None,
+            "mutation($c: String!) { redeemPairing(code: $c, deviceName: \"North\") { deviceToken } }",
+            json!({ "c": pairing["pairScanner"]["code"] }),
+        )
+        .await;
+    let scan = json!({ "id": uuid::Uuid::now_v7().to_string(), "ticketId": used,
+        "deviceTime": chrono::Utc::now().to_rfc3339(), "gate": "north",
+        "direction": "ENTRY", "decision": "ADMITTED" });
+    let admitted = app
+        .ok(
+            None,
+            "mutation($t: String!, $s: ScanInput!) { admitScan(deviceToken: $t, scan: $s) { decision } }",
+            json!({ "t": device["redeemPairing"]["deviceToken"], "s": scan }),
+        )
+        .await;
+    assert_eq!(admitted["admitScan"]["decision"], json!("ADMITTED"));
+
+    // The buyer can refund neither the used ticket nor the whole order…
+    for tickets in [json!([used]), json!([])] {
+        assert_eq!(
+            app.err(Some(&buyer), REFUND, json!({ "o": order_id, "t": tickets }))
+                .await,
+            "CONFLICT"
+        );
+    }
+    // …but can refund the ticket nobody used.
+    let partial = app
+        .ok(
+            Some(&buyer),
+            REFUND,
+            json!({ "o": order_id, "t": [unused] }),
+        )
+        .await;
+    assert_eq!(partial["refundOrder"]["refundedMinor"], json!(1000));
+    // The organizer may refund the used one; it is revoked.
+    let all = app
+        .ok(Some(&org), REFUND, json!({ "o": order_id, "t": [used] }))
+        .await;
+    assert_eq!(all["refundOrder"]["status"], json!("REFUNDED"));
+    let statuses: Vec<&str> = all["refundOrder"]["tickets"]
+        .as_array()
+        .map(|t| t.iter().filter_map(|t| t["status"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(statuses, ["REVOKED", "REVOKED"]);
     assert_money_consistent(&app).await;
 }
