@@ -205,6 +205,13 @@ impl Db {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
+        let mut buyers: Vec<&str> = holds.iter().map(|h| h.user_id.as_str()).collect();
+        buyers.sort_unstable();
+        buyers.dedup();
+        let lock_buyers = super::holds::buyer_lock_sql(self, buyers.len()).map(sqlx::AssertSqlSafe);
+        let read_holdings =
+            sqlx::AssertSqlSafe(super::holds::holdings_sql(buyers.len(), types.len()));
+        let now = holds.iter().map(|h| h.now).max().unwrap_or_default();
         let read_stock = sqlx::AssertSqlSafe(format!(
             "SELECT ticket_type_id, bucket, available FROM inventory_buckets \
              WHERE ticket_type_id IN ({}) ORDER BY ticket_type_id, bucket",
@@ -232,6 +239,29 @@ impl Db {
                 .map(|(id,)| id)
                 .collect();
 
+            // What each buyer holds already, under the buyers' locks (in id order, as every
+            // hold transaction takes them, before any stock row).
+            if let Some(lock) = lock_buyers {
+                let mut q = sqlx::query(lock);
+                for b in &buyers {
+                    q = q.bind(*b);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            let mut q = sqlx::query_as::<_, (String, String, i64)>(read_holdings).bind(now);
+            for b in &buyers {
+                q = q.bind(*b);
+            }
+            for t in &types {
+                q = q.bind(*t);
+            }
+            let mut holdings: HashMap<(String, String), i64> = q
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|(user, ticket_type, n)| ((user, ticket_type), n))
+                .collect();
+
             let mut q = sqlx::query_as::<_, (String, i64, i64)>(read_stock);
             for t in &types {
                 q = q.bind(*t);
@@ -248,10 +278,27 @@ impl Db {
             // Place the new holds in arrival order, all lines or none.
             let mut outcomes: Vec<Option<HoldOutcome>> = Vec::with_capacity(holds.len());
             let mut allocations: Vec<(usize, String, usize, i64, i64)> = Vec::new();
-            let mut sold_out: Vec<&str> = Vec::new();
+            let mut refused: Vec<&str> = Vec::new();
             for (h, hold) in holds.iter().enumerate() {
                 if !inserted.contains(&hold.id) {
                     outcomes.push(None);
+                    continue;
+                }
+                let over = hold
+                    .items
+                    .iter()
+                    .zip(&hold.limits)
+                    .find_map(|((t, q, _), limit)| {
+                        let already = holdings
+                            .get(&(hold.user_id.clone(), t.clone()))
+                            .copied()
+                            .unwrap_or(0);
+                        (already + q > *limit)
+                            .then(|| HoldOutcome::OverLimit(t.clone(), already, *limit))
+                    });
+                if let Some(over) = over {
+                    refused.push(&hold.id);
+                    outcomes.push(Some(over));
                     continue;
                 }
                 let mut taken: Vec<(String, usize, i64)> = Vec::new();
@@ -269,9 +316,14 @@ impl Db {
                 }
                 if let Some(ticket_type) = short {
                     give_back(&mut stock, &taken);
-                    sold_out.push(&hold.id);
+                    refused.push(&hold.id);
                     outcomes.push(Some(HoldOutcome::SoldOut(ticket_type)));
                     continue;
+                }
+                for (ticket_type, quantity, _) in &hold.items {
+                    *holdings
+                        .entry((hold.user_id.clone(), ticket_type.clone()))
+                        .or_default() += quantity;
                 }
                 for (ticket_type, i, quantity) in taken {
                     let price = hold
@@ -364,13 +416,13 @@ impl Db {
                 }
                 q.execute(&mut *tx).await?;
             }
-            if !sold_out.is_empty() {
+            if !refused.is_empty() {
                 let sql = sqlx::AssertSqlSafe(format!(
                     "DELETE FROM holds WHERE id IN ({})",
-                    super::catalog::placeholders(1, sold_out.len())
+                    super::catalog::placeholders(1, refused.len())
                 ));
                 let mut q = sqlx::query(sql);
-                for id in &sold_out {
+                for id in &refused {
                     q = q.bind(*id);
                 }
                 q.execute(&mut *tx).await?;

@@ -19,6 +19,9 @@ pub struct NewHold {
     /// (ticket type, quantity, unit price), sorted by ticket type so that concurrent holds
     /// lock rows in one order.
     pub items: Vec<(String, i64, i64)>,
+    /// The most tickets of each item's type one buyer may hold at once (the type's
+    /// `maxPerOrder`), in the order of `items`.
+    pub limits: Vec<i64>,
     /// Currency of every item.
     pub currency: String,
     /// Caller's idempotency key.
@@ -77,6 +80,38 @@ pub enum HoldOutcome {
     SoldOut(String),
     /// The key was used before for a different request.
     KeyReused,
+    /// The buyer's holds (active or being paid) would exceed the ticket type's
+    /// `maxPerOrder`: (ticket type, tickets the buyer already holds, the limit).
+    OverLimit(String, i64, i64),
+}
+
+/// The statement that makes a buyer's concurrent holds queue behind each other while one of
+/// them counts what the buyer holds. On PostgreSQL, a row lock on the buyer (`NO KEY`, so
+/// that it never conflicts with the key-share locks the holds' foreign keys take); SQLite
+/// runs one write transaction at a time already.
+pub(super) fn buyer_lock_sql(db: &Db, buyers: usize) -> Option<String> {
+    match db {
+        Db::Postgres(_) => Some(format!(
+            "SELECT id FROM users WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
+            super::catalog::placeholders(1, buyers)
+        )),
+        Db::Sqlite(_) => None,
+    }
+}
+
+/// What the buyers hold now, per (buyer, ticket type) among the given types: active holds
+/// not yet past their expiry and holds being paid for. Placeholders: `$1` the time, then
+/// the buyers, then the types.
+pub(super) fn holdings_sql(buyers: usize, types: usize) -> String {
+    format!(
+        "SELECT h.user_id, a.ticket_type_id, CAST(SUM(a.quantity) AS BIGINT) \
+         FROM holds h JOIN hold_allocations a ON a.hold_id = h.id \
+         WHERE h.user_id IN ({}) AND a.ticket_type_id IN ({}) \
+         AND (h.status = 'converting' OR (h.status = 'active' AND h.expires_at > $1)) \
+         GROUP BY h.user_id, a.ticket_type_id",
+        super::catalog::placeholders(2, buyers),
+        super::catalog::placeholders(2 + buyers, types)
+    )
 }
 
 const HOLD_COLUMNS: &str = "id, user_id, event_id, status, total_minor, currency, created_at, \
@@ -138,6 +173,8 @@ impl Db {
     /// The hold's transaction; `None` when (buyer, key) was already used.
     async fn insert_hold(&self, hold: &NewHold) -> Result<Option<HoldOutcome>, StoreError> {
         let total: i64 = hold.items.iter().map(|(_, q, p)| q * p).sum();
+        let lock_buyer = buyer_lock_sql(self, 1).map(sqlx::AssertSqlSafe);
+        let holdings = sqlx::AssertSqlSafe(holdings_sql(1, hold.items.len()));
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             // The idempotency check is the insert itself: a repeated (buyer, key) inserts
@@ -162,6 +199,34 @@ impl Db {
             .rows_affected();
             if inserted == 0 {
                 return Ok(None);
+            }
+            // The buyer's limit, counted under the buyer's lock so that two holds of one
+            // buyer racing on two replicas cannot both pass it.
+            if let Some(lock) = lock_buyer {
+                sqlx::query(lock)
+                    .bind(&hold.user_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let mut q = sqlx::query_as::<_, (String, String, i64)>(holdings)
+                .bind(hold.now)
+                .bind(&hold.user_id);
+            for (ticket_type, _, _) in &hold.items {
+                q = q.bind(ticket_type);
+            }
+            let held = q.fetch_all(&mut *tx).await?;
+            for ((ticket_type, quantity, _), limit) in hold.items.iter().zip(&hold.limits) {
+                let already = held
+                    .iter()
+                    .find(|(_, t, _)| t == ticket_type)
+                    .map_or(0, |h| h.2);
+                if already + quantity > *limit {
+                    return Ok(Some(HoldOutcome::OverLimit(
+                        ticket_type.clone(),
+                        already,
+                        *limit,
+                    )));
+                }
             }
             for (ticket_type, quantity, price) in &hold.items {
                 let buckets: Vec<(i64, i64)> = sqlx::query_as(

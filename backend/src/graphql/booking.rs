@@ -197,6 +197,7 @@ impl BookingMutation {
         };
         let now = now();
         let mut lines = Vec::with_capacity(merged.len());
+        let mut limits = Vec::with_capacity(merged.len());
         let mut currency: Option<String> = None;
         for (type_id, quantity) in &merged {
             let Some(t) = types.iter().find(|t| t.id == *type_id) else {
@@ -223,6 +224,7 @@ impl BookingMutation {
             }
             currency = Some(t.currency.clone());
             lines.push((type_id.clone(), *quantity, t.price_minor));
+            limits.push(t.max_per_order);
         }
         let request: String = merged.iter().map(|(t, q)| format!("{t}:{q};")).collect();
         let hold = NewHold {
@@ -230,6 +232,7 @@ impl BookingMutation {
             user_id: user,
             event_id: event_id.to_string(),
             items: lines,
+            limits,
             currency: currency.unwrap_or_default(),
             idempotency_key,
             request_hash: hex::encode(Sha256::digest(format!("{}|{request}", event_id.as_str()))),
@@ -249,6 +252,21 @@ impl BookingMutation {
             HoldOutcome::SoldOut(_) => {
                 state.metrics.hold("sold_out");
                 Err(ApiError::new(Code::SoldOut, "not enough tickets left").into())
+            }
+            HoldOutcome::OverLimit(type_id, already, limit) => {
+                state.metrics.hold("over_limit");
+                let name = types
+                    .iter()
+                    .find(|t| t.id == type_id)
+                    .map_or("this ticket type", |t| t.name.as_str());
+                Err(ApiError::invalid(
+                    "quantity",
+                    format!(
+                        "at most {limit} of {name} held at once per buyer; you hold {already} \
+                         (release or pay for them first)"
+                    ),
+                )
+                .into())
             }
             HoldOutcome::KeyReused => Err(ApiError::new(
                 Code::Conflict,

@@ -21,6 +21,7 @@ on_both!(
     a_batch_places_holds_in_order_all_lines_or_none,
     a_failing_batch_falls_back_one_by_one
 );
+on_both!(one_buyer_cannot_hoard_past_max_per_order);
 
 const HOLD: &str = "mutation($e: ID!, $items: [HoldItemInput!]!, $k: String!) { holdTickets(eventId: $e, items: $items, idempotencyKey: $k) { id status totalMinor currency secondsLeft items { ticketTypeId quantity unitPriceMinor } } }";
 const AVAILABLE: &str =
@@ -307,13 +308,18 @@ async fn bucketed_stock_never_goes_negative(app: TestApp) {
 async fn expired_holds_return_their_stock(app: TestApp) {
     let org = app.organizer("expiry@example.org").await;
     let (event, tt) = on_sale(&app, &org, 130).await;
-    let (buyer, _, _) = app.sign_up("late@example.org", "ATTENDEE").await;
+    // Three buyers (one buyer may hold at most `maxPerOrder` = 6 at once).
+    let mut buyers = Vec::new();
     let mut ids = Vec::new();
     for (i, q) in [5, 6, 4].into_iter().enumerate() {
+        let (buyer, _, _) = app
+            .sign_up(&format!("late-{i}@example.org"), "ATTENDEE")
+            .await;
         let vars = json!({ "e": event, "items": [{ "ticketTypeId": tt, "quantity": q }], "k": format!("expiring-{i}") });
         ids.push(str_of(
             &app.ok(Some(&buyer), HOLD, vars).await["holdTickets"]["id"],
         ));
+        buyers.push(buyer);
     }
     assert_eq!(available(&app, &event).await, 115);
     let now = chrono::Utc::now().timestamp();
@@ -343,7 +349,7 @@ async fn expired_holds_return_their_stock(app: TestApp) {
     );
     let hold = app
         .ok(
-            Some(&buyer),
+            Some(&buyers[0]),
             "query($id: ID!) { hold(id: $id) { status secondsLeft } }",
             json!({ "id": ids[0] }),
         )
@@ -351,7 +357,8 @@ async fn expired_holds_return_their_stock(app: TestApp) {
     assert_eq!(hold["hold"]["status"], "EXPIRED");
     let release = "mutation($id: ID!) { releaseHold(id: $id) { status } }";
     assert_eq!(
-        app.ok(Some(&buyer), release, json!({ "id": ids[1] })).await["releaseHold"]["status"],
+        app.ok(Some(&buyers[1]), release, json!({ "id": ids[1] }))
+            .await["releaseHold"]["status"],
         "EXPIRED"
     );
     assert_eq!(
@@ -386,6 +393,8 @@ fn new_hold(user: &str, event: &str, tt: &str, quantity: i64, key: &str) -> NewH
         user_id: user.into(),
         event_id: event.into(),
         items: vec![(tt.into(), quantity, 2500)],
+        // These tests place holds straight in the store: no per-buyer limit in the way.
+        limits: vec![i64::MAX / 2],
         currency: "EUR".into(),
         idempotency_key: key.into(),
         request_hash: format!("{event}|{tt}:{quantity};"),
@@ -434,6 +443,7 @@ async fn a_batch_places_holds_in_order_all_lines_or_none(app: TestApp) {
             Some(HoldOutcome::Held(..)) => "held",
             Some(HoldOutcome::SoldOut(_)) => "sold out",
             Some(HoldOutcome::KeyReused) => "key reused",
+            Some(HoldOutcome::OverLimit(..)) => "over limit",
             None => "key taken",
         })
         .collect();
@@ -511,4 +521,83 @@ async fn a_failing_batch_falls_back_one_by_one(app: TestApp) {
     assert!(matches!(ok, Ok(HoldOutcome::Held(..))), "{ok:?}");
     assert!(bad.is_err(), "{bad:?}");
     assert_eq!(available(&app, &event).await, 8);
+}
+
+/// `maxPerOrder` bounds what one buyer holds at once across all their holds, counting the
+/// ones being paid for — not just each hold — also when the holds arrive together (one
+/// batch) and through the one-by-one path. Before, one account held 120 tickets of a type
+/// limited to 4 per order by opening 30 holds.
+async fn one_buyer_cannot_hoard_past_max_per_order(app: TestApp) {
+    let org = app.organizer("hoard-org@example.org").await;
+    // ticket_input(): maxPerOrder 6.
+    let (event, tt) = on_sale(&app, &org, 200).await;
+    let (buyer, _, _) = app.sign_up("hoarder@example.org", "ATTENDEE").await;
+    let hold = |q: i64, k: &str| json!({ "e": event, "items": [{ "ticketTypeId": tt, "quantity": q }], "k": k });
+    let four = app.ok(Some(&buyer), HOLD, hold(4, "hoard-0001")).await;
+    let two = app.ok(Some(&buyer), HOLD, hold(2, "hoard-0002")).await;
+    assert_eq!(
+        app.err(Some(&buyer), HOLD, hold(1, "hoard-0003")).await,
+        "INVALID_INPUT"
+    );
+    // A retry of an accepted hold is still answered with that hold.
+    let again = app.ok(Some(&buyer), HOLD, hold(2, "hoard-0002")).await;
+    assert_eq!(again["holdTickets"]["id"], two["holdTickets"]["id"]);
+    // Releasing makes room again.
+    app.ok(
+        Some(&buyer),
+        "mutation($id: ID!) { releaseHold(id: $id) { status } }",
+        json!({ "id": two["holdTickets"]["id"] }),
+    )
+    .await;
+    app.ok(Some(&buyer), HOLD, hold(2, "hoard-0004")).await;
+    // A hold being paid for still counts: this payment's outcome stays unknown.
+    let paying = app
+        .gql(
+            Some(&buyer),
+            "mutation($h: ID!, $k: String!) { checkout(holdId: $h, payment: {token: \"tok_timeout\"}, idempotencyKey: $k) { status } }",
+            json!({ "h": four["holdTickets"]["id"], "k": "hoard-pay-1" }),
+        )
+        .await;
+    assert_eq!(
+        paying["data"]["checkout"]["status"],
+        json!("PROCESSING"),
+        "{paying}"
+    );
+    assert_eq!(
+        app.err(Some(&buyer), HOLD, hold(1, "hoard-0005")).await,
+        "INVALID_INPUT"
+    );
+    // Other buyers are not affected.
+    let (other, _, _) = app.sign_up("neighbour@example.org", "ATTENDEE").await;
+    app.ok(Some(&other), HOLD, hold(6, "hoard-other")).await;
+
+    // Thirty one-ticket holds fired at once by one buyer: exactly six get through.
+    let (greedy, _, _) = app.sign_up("greedy@example.org", "ATTENDEE").await;
+    let app = Arc::new(app);
+    let barrier = Arc::new(tokio::sync::Barrier::new(30));
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let (app, barrier, greedy) = (app.clone(), barrier.clone(), greedy.clone());
+        let vars = hold(1, &format!("greedy-{i:04}"));
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            app.gql(Some(&greedy), HOLD, vars).await
+        }));
+    }
+    let mut codes = std::collections::BTreeMap::new();
+    for task in tasks {
+        let response = task.await.unwrap_or_else(|e| panic!("{e}"));
+        let code = error_code(&response).unwrap_or_else(|| "held".into());
+        *codes.entry(code).or_insert(0) += 1;
+    }
+    assert_eq!(
+        codes,
+        std::collections::BTreeMap::from([
+            ("INVALID_INPUT".to_owned(), 24),
+            ("held".to_owned(), 6)
+        ])
+    );
+    // 200 − (4 being paid + 2 + 6 + 6).
+    assert_eq!(available(&app, &event).await, 182);
+    crate::checkout::assert_stock_consistent(&app).await;
 }

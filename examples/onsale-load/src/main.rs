@@ -7,6 +7,12 @@
 //! twin ticket type: the storage ceiling. Prints rates, latency percentiles, held and refused,
 //! the oversell count (tickets held beyond capacity, read back from the server: must be 0).
 //!
+//! In the checkout phase every third buyer also releases the hold at the moment they pay
+//! (the race that once oversold on PostgreSQL); afterwards the sales report must add up:
+//! sold + held + available = capacity, and the tickets issued are the checkouts that
+//! completed. Holds per buyer are capped by the ticket type's `maxPerOrder` (100 here), so
+//! `--buyers` × 100 must cover `--requests`.
+//!
 //! The server must allow the rate: start it with `GUICHET_HOLD_RATE_PER_MINUTE=100000000`
 //! and `GUICHET_AUTH_RATE_PER_MINUTE=100000`.
 
@@ -29,7 +35,7 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         url: "http://127.0.0.1:8080".into(),
         capacity: 20_000,
-        buyers: 64,
+        buyers: 320,
         requests: 30_000,
         concurrency: 64,
         checkouts: 5_000,
@@ -165,7 +171,7 @@ async fn run() -> Result<i64, String> {
             "mutation($e: ID!, $t: TicketTypeInput!) { addTicketType(eventId: $e, input: $t) { id } }",
             json!({ "e": event, "t": { "name": "GA", "priceMinor": 4500, "currency": "EUR",
                     "capacity": args.capacity, "saleStartsAt": "2020-01-01T00:00:00Z",
-                    "saleEndsAt": "2031-06-01T00:00:00Z", "maxPerOrder": 4 } }),
+                    "saleEndsAt": "2031-06-01T00:00:00Z", "maxPerOrder": 100 } }),
         )
         .await?;
     let tt = text(&tt["addTicketType"]["id"])?;
@@ -175,7 +181,7 @@ async fn run() -> Result<i64, String> {
         "mutation($e: ID!, $t: TicketTypeInput!) { addTicketType(eventId: $e, input: $t) { id } }",
         json!({ "e": event, "t": { "name": "Reference", "priceMinor": 4500, "currency": "EUR",
                 "capacity": args.capacity, "saleStartsAt": "2020-01-01T00:00:00Z",
-                "saleEndsAt": "2031-06-01T00:00:00Z", "maxPerOrder": 4 } }),
+                "saleEndsAt": "2031-06-01T00:00:00Z", "maxPerOrder": 100 } }),
     )
     .await?;
     api.data(
@@ -248,13 +254,27 @@ async fn run() -> Result<i64, String> {
             let (api, tokens, held) = (api.clone(), tokens.clone(), held.clone());
             async move {
                 let (hold, buyer) = &held[n];
+                let token = &tokens[*buyer];
                 let vars = json!({ "h": hold, "k": format!("pay-{n:08}") });
-                let v = api.call(Some(&tokens[*buyer]), CHECKOUT, vars).await?;
+                let pay = api.call(Some(token), CHECKOUT, vars);
+                // Every third buyer releases the hold at the moment they pay.
+                let v = if n % 3 == 0 {
+                    let release = api.call(Some(token), RELEASE, json!({ "id": hold }));
+                    let (v, released) = tokio::join!(pay, release);
+                    if let Some(code) = released?["errors"][0]["extensions"]["code"].as_str() {
+                        return Err(format!("release: {code}"));
+                    }
+                    v?
+                } else {
+                    pay.await?
+                };
                 match (
                     v["errors"][0]["extensions"]["code"].as_str(),
                     v["data"]["checkout"]["status"].as_str(),
                 ) {
                     (None, Some("COMPLETED")) => Ok(Outcome::Done(String::new(), 0)),
+                    // The release won: the hold is gone, its stock back on sale.
+                    (Some("HOLD_EXPIRED"), _) if n % 3 == 0 => Ok(Outcome::Refused),
                     (Some(code), _) => Err(code.to_owned()),
                     (None, other) => Err(format!("status {other:?}")),
                 }
@@ -262,7 +282,46 @@ async fn run() -> Result<i64, String> {
         }
     })
     .await;
-    paid.print("checkouts", "completed", "refused");
+    paid.print("checkouts", "completed", "released first");
+
+    // The books after the race: per ticket type sold + held + available = capacity, and
+    // the tickets issued are exactly the checkouts that completed.
+    let sales = api
+        .data(
+            Some(&org),
+            "query($e: ID!) { salesReport(eventId: $e) { byTicketType { ticketTypeId sold held } } }",
+            json!({ "e": event }),
+        )
+        .await?;
+    let stock = api
+        .data(
+            None,
+            "query($e: ID!) { event(id: $e) { ticketTypes { id available } } }",
+            json!({ "e": event }),
+        )
+        .await?;
+    let report = json!({ "sales": sales, "stock": stock });
+    let line = &report["sales"]["salesReport"]["byTicketType"][0];
+    let sold = line["sold"].as_i64().unwrap_or(-1);
+    let held_now = line["held"].as_i64().unwrap_or(-1);
+    let available_now = report["stock"]["event"]["ticketTypes"][0]["available"]
+        .as_i64()
+        .unwrap_or(-1);
+    let completed = i64::try_from(paid.done.len()).unwrap_or(i64::MAX);
+    let books_add_up = sold + held_now + available_now == args.capacity && sold == completed;
+    println!(
+        "after checkouts sold {sold} + held {held_now} + available {available_now} = {} \
+         (capacity {}), tickets issued for {completed} completed checkouts: {}",
+        sold + held_now + available_now,
+        args.capacity,
+        if books_add_up {
+            "consistent"
+        } else {
+            "INCONSISTENT"
+        }
+    );
+    let oversold = oversold + (sold - completed).max(0) + i64::from(!books_add_up);
+    println!("oversold        {oversold} (holds, then checkouts raced by releases)");
 
     // Phase 3: the storage ceiling — the bare conditional decrement over HTTP.
     let reference_tt = text(&check["event"]["ticketTypes"][1]["id"])?;
@@ -322,6 +381,7 @@ async fn run() -> Result<i64, String> {
 }
 
 const HOLD: &str = "mutation($e: ID!, $items: [HoldItemInput!]!, $k: String!) { holdTickets(eventId: $e, items: $items, idempotencyKey: $k) { id } }";
+const RELEASE: &str = "mutation($id: ID!) { releaseHold(id: $id) { status } }";
 const CHECKOUT: &str = "mutation($h: ID!, $k: String!) { checkout(holdId: $h, payment: {token: \"tok_visa\"}, idempotencyKey: $k) { status } }";
 
 enum Outcome {
