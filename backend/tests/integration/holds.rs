@@ -245,6 +245,7 @@ async fn hold_journey(app: TestApp) {
         .ok(Some(&org), set_capacity, json!({ "id": tt, "t": ticket }))
         .await;
     assert_eq!(grown["updateTicketType"]["available"], 9);
+    crate::checkout::assert_stock_consistent(&app).await;
 }
 
 /// `buyers` clients race for `capacity` tickets, one each, through the real router.
@@ -288,6 +289,7 @@ async fn last_tickets_race_sells_exactly_the_stock(app: TestApp) {
         50
     );
     assert_eq!(available(&app, &event).await, 50);
+    crate::checkout::assert_stock_consistent(&app).await;
 }
 
 async fn bucketed_stock_never_goes_negative(app: TestApp) {
@@ -303,6 +305,7 @@ async fn bucketed_stock_never_goes_negative(app: TestApp) {
             .unwrap_or_else(|e| panic!("{e}"))
     });
     assert_eq!(n, 0);
+    crate::checkout::assert_stock_consistent(&app).await;
 }
 
 async fn expired_holds_return_their_stock(app: TestApp) {
@@ -366,6 +369,7 @@ async fn expired_holds_return_their_stock(app: TestApp) {
         130,
         "releasing an expired hold returns nothing twice"
     );
+    crate::checkout::assert_stock_consistent(&app).await;
 }
 
 /// A buyer created straight in the database; returns its id.
@@ -488,6 +492,7 @@ async fn a_batch_places_holds_in_order_all_lines_or_none(app: TestApp) {
             .unwrap_or_else(|e| panic!("{e}"))
     });
     assert_eq!(negative, 0);
+    crate::checkout::assert_stock_consistent(&app).await;
 }
 
 async fn a_failing_batch_falls_back_one_by_one(app: TestApp) {
@@ -521,6 +526,7 @@ async fn a_failing_batch_falls_back_one_by_one(app: TestApp) {
     assert!(matches!(ok, Ok(HoldOutcome::Held(..))), "{ok:?}");
     assert!(bad.is_err(), "{bad:?}");
     assert_eq!(available(&app, &event).await, 8);
+    crate::checkout::assert_stock_consistent(&app).await;
 }
 
 /// `maxPerOrder` bounds what one buyer holds at once across all their holds, counting the

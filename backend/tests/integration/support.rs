@@ -21,10 +21,9 @@ macro_rules! on_both {
                 super::$name(crate::support::TestApp::sqlite().await).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(skip_postgres, ignore = "built with GUICHET_SKIP_POSTGRES=1")]
             async fn postgres() {
-                if let Some(app) = crate::support::TestApp::postgres().await {
-                    super::$name(app).await
-                }
+                super::$name(crate::support::TestApp::postgres().await).await
             }
         }
     )* };
@@ -37,11 +36,6 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-fn postgres_required() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-        || std::env::var("GUICHET_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
-}
-
 /// A temporary PostgreSQL database, dropped (with its connections) when this is dropped.
 pub struct PgDatabase {
     pub name: String,
@@ -49,17 +43,16 @@ pub struct PgDatabase {
 }
 
 impl PgDatabase {
-    /// Creates a fresh database; `None` if PostgreSQL is unreachable and not required.
-    pub async fn create() -> Option<PgDatabase> {
+    /// Creates a fresh database. PostgreSQL is required: an unreachable server fails the
+    /// test (build with `GUICHET_SKIP_POSTGRES=1` to mark the PostgreSQL half skipped).
+    pub async fn create() -> PgDatabase {
         let admin = postgres_admin_url();
-        let pool = match sqlx::PgPool::connect(&admin).await {
-            Ok(pool) => pool,
-            Err(e) if !postgres_required() => {
-                eprintln!("PostgreSQL unreachable at {admin} ({e}); skipping this engine");
-                return None;
-            }
-            Err(e) => panic!("PostgreSQL is required (CI) but unreachable at {admin}: {e}"),
-        };
+        let pool = sqlx::PgPool::connect(&admin).await.unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is required but unreachable at {admin}: {e} \
+                 (set GUICHET_TEST_POSTGRES_URL, or build with GUICHET_SKIP_POSTGRES=1 to skip)"
+            )
+        });
         let name = format!("guichet_test_{}", uuid::Uuid::new_v4().simple());
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&pool)
@@ -70,10 +63,10 @@ impl PgDatabase {
             .rsplit_once('/')
             .map_or(admin.as_str(), |(b, _)| b)
             .to_owned();
-        Some(PgDatabase {
+        PgDatabase {
             url: format!("{base}/{name}"),
             name,
-        })
+        }
     }
 }
 
@@ -155,12 +148,12 @@ impl TestApp {
         app
     }
 
-    /// Over a fresh PostgreSQL database, if the server is reachable.
-    pub async fn postgres() -> Option<TestApp> {
-        let pg = PgDatabase::create().await?;
+    /// Over a fresh PostgreSQL database.
+    pub async fn postgres() -> TestApp {
+        let pg = PgDatabase::create().await;
         let mut app = TestApp::start(&pg.url.clone(), |_| {}).await;
         app._pg = Some(pg);
-        Some(app)
+        app
     }
 
     async fn start(url: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
