@@ -16,4 +16,5 @@ mod ops;
 mod refunds;
 mod scanner;
 mod search;
+mod security;
 mod stripe;
