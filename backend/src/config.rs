@@ -20,6 +20,19 @@ pub enum ConfigError {
         "GUICHET_JWT_SECRET is required with PostgreSQL (generate one with `openssl rand -hex 32`)"
     )]
     MissingSecret,
+    /// PostgreSQL (production) needs an explicit key-encryption key.
+    #[error(
+        "GUICHET_KEY_ENCRYPTION_KEY (64 hex characters, e.g. `openssl rand -hex 32`) or \
+         GUICHET_KEY_ENCRYPTION_KEY_FILE is required with PostgreSQL; keep it apart from \
+         GUICHET_JWT_SECRET"
+    )]
+    MissingKeyEncryptionKey,
+    /// PostgreSQL (production) needs an explicit payment provider.
+    #[error(
+        "GUICHET_PAYMENT_PROVIDER is required with PostgreSQL: `stripe`, or `test` for a \
+         staging server that must never take real money"
+    )]
+    MissingPaymentProvider,
     /// The secret file could not be read or written.
     #[error("secret file {path}: {source}")]
     SecretFile {
@@ -30,8 +43,9 @@ pub enum ConfigError {
     },
 }
 
-/// The server's settings.
-#[derive(Debug, Clone)]
+/// The server's settings. `Debug` shows every setting but the secrets, which it names as
+/// set or unset.
+#[derive(Clone)]
 pub struct Config {
     /// `DATABASE_URL`: `sqlite://guichet.db` (default) or `postgres://…`.
     pub database_url: String,
@@ -64,7 +78,8 @@ pub struct Config {
     /// `GUICHET_HOLD_BATCHING`: group concurrent holds into one transaction (default on;
     /// off takes each hold in its own transaction, for comparison).
     pub hold_batching: bool,
-    /// `GUICHET_PAYMENT_PROVIDER`: `test` (default; deterministic test cards) or `stripe`.
+    /// `GUICHET_PAYMENT_PROVIDER`: `test` (deterministic test cards) or `stripe`. The
+    /// embedded SQLite default assumes `test`; with PostgreSQL it must be set.
     pub payment_provider: String,
     /// `STRIPE_API_BASE` (default `https://api.stripe.com`).
     pub stripe_api_base: String,
@@ -81,16 +96,90 @@ pub struct Config {
     /// buyers may refund until this long before the event starts (default 48 hours). Each
     /// event keeps its own policy (`setRefundPolicy`); organizers may refund any time.
     pub refund_window_secs: i64,
-    /// `GUICHET_KEY_ENCRYPTION_KEY`: 64 hex characters sealing events' signing keys at rest;
-    /// derived from the token secret when unset (set a distinct one in production).
+    /// `GUICHET_KEY_ENCRYPTION_KEY`: 64 hex characters sealing events' signing keys at rest,
+    /// independent of the token secret; see [`Config::load_key_encryption_key`].
     pub key_encryption_key: Option<[u8; 32]>,
+    /// `GUICHET_KEY_ENCRYPTION_KEY_FILE`: a file holding the key (64 hex characters). Default
+    /// with SQLite: `<database file>.kek`, created on first start (mode 0600).
+    pub key_encryption_key_file: Option<PathBuf>,
+    /// `GUICHET_PREVIOUS_KEY_ENCRYPTION_KEY`: the key being rotated out; signing keys that
+    /// open only with it are re-sealed under the current key at start.
+    pub previous_key_encryption_key: Option<[u8; 32]>,
     /// `GUICHET_BENCH_ROUTES`: expose `POST /bench/decrement/{ticketTypeId}`, the bare
     /// conditional decrement the load generator compares holds with (default off; never in
     /// production: it takes stock without a hold).
     pub bench_routes: bool,
-    /// `GUICHET_TRUST_FORWARDED_FOR`: take the client address from `X-Forwarded-For`
-    /// (only behind a proxy that sets it; default off).
-    pub trust_forwarded_for: bool,
+    /// `GUICHET_TRUSTED_PROXIES`: how many reverse proxies in front of the server append to
+    /// `X-Forwarded-For` (default 0: the socket's address is the client). With N, the client
+    /// is the Nth address from the right, the one the outermost trusted proxy saw.
+    pub trusted_proxies: usize,
+    /// `GUICHET_GRAPHIQL`: serve GraphiQL on `GET /graphql` (default on).
+    pub graphiql: bool,
+    /// `GUICHET_INTROSPECTION`: answer `__schema` and `__type` (default on).
+    pub introspection: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn secret<T>(value: &Option<T>) -> &'static str {
+            if value.is_some() { "<set>" } else { "<unset>" }
+        }
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("db_max_connections", &self.db_max_connections)
+            .field("bind", &self.bind)
+            .field("jwt_secret", &secret(&self.jwt_secret))
+            .field("secret_file", &self.secret_file)
+            .field("access_ttl", &self.access_ttl)
+            .field("refresh_ttl", &self.refresh_ttl)
+            .field("demo", &self.demo)
+            .field("json_logs", &self.json_logs)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("auth_rate_per_minute", &self.auth_rate_per_minute)
+            .field("auth_rate_burst", &self.auth_rate_burst)
+            .field("hold_ttl_secs", &self.hold_ttl_secs)
+            .field("hold_rate_per_minute", &self.hold_rate_per_minute)
+            .field("hold_batching", &self.hold_batching)
+            .field("payment_provider", &self.payment_provider)
+            .field("stripe_api_base", &self.stripe_api_base)
+            .field("stripe_secret_key", &secret(&self.stripe_secret_key))
+            .field(
+                "stripe_webhook_secret",
+                &secret(&self.stripe_webhook_secret),
+            )
+            .field("notify_webhook_url", &self.notify_webhook_url)
+            .field(
+                "notify_webhook_secret",
+                &secret(&self.notify_webhook_secret),
+            )
+            .field("refund_window_secs", &self.refund_window_secs)
+            .field("key_encryption_key", &secret(&self.key_encryption_key))
+            .field("key_encryption_key_file", &self.key_encryption_key_file)
+            .field(
+                "previous_key_encryption_key",
+                &secret(&self.previous_key_encryption_key),
+            )
+            .field("bench_routes", &self.bench_routes)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("graphiql", &self.graphiql)
+            .field("introspection", &self.introspection)
+            .finish()
+    }
+}
+
+/// A database URL without its password (`postgres://user:secret@host/db` keeps `user`).
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let user = rest[..at].split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:<redacted>@{}", &rest[at + 1..])
+        }
+        None => url.to_owned(),
+    }
 }
 
 impl Default for Config {
@@ -119,39 +208,68 @@ impl Default for Config {
             notify_webhook_secret: None,
             refund_window_secs: 48 * 3600,
             key_encryption_key: None,
+            key_encryption_key_file: None,
+            previous_key_encryption_key: None,
             bench_routes: false,
-            trust_forwarded_for: false,
+            trusted_proxies: 0,
+            graphiql: true,
+            introspection: true,
         }
     }
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
+/// The variables, from the process environment or (in tests) a map.
+struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
 
-fn parsed<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
-where
-    T::Err: std::fmt::Display,
-{
-    match var(name) {
-        None => Ok(default),
-        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
-            name,
-            reason: e.to_string(),
-        }),
+impl Env<'_> {
+    fn var(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn parsed<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.var(name) {
+            None => Ok(default),
+            Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
+                name,
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    fn flag(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self
+            .var(name)
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None => Ok(default),
+            Some("1" | "true" | "yes" | "on") => Ok(true),
+            Some("0" | "false" | "no" | "off") => Ok(false),
+            Some(other) => Err(ConfigError::Invalid {
+                name,
+                reason: format!("expected true or false, got {other}"),
+            }),
+        }
+    }
+
+    fn key(&self, name: &'static str) -> Result<Option<[u8; 32]>, ConfigError> {
+        self.var(name)
+            .map(|hex_key| parse_key(name, &hex_key))
+            .transpose()
     }
 }
 
-fn flag(name: &'static str, default: bool) -> Result<bool, ConfigError> {
-    match var(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None => Ok(default),
-        Some("1" | "true" | "yes" | "on") => Ok(true),
-        Some("0" | "false" | "no" | "off") => Ok(false),
-        Some(other) => Err(ConfigError::Invalid {
-            name,
-            reason: format!("expected true or false, got {other}"),
-        }),
-    }
+fn parse_key(name: &'static str, hex_key: &str) -> Result<[u8; 32], ConfigError> {
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(hex_key.trim(), &mut key).map_err(|_| ConfigError::Invalid {
+        name,
+        reason: "must be 64 hex characters (32 bytes)".into(),
+    })?;
+    Ok(key)
 }
 
 impl Config {
@@ -169,10 +287,19 @@ impl Config {
 
     /// Reads the environment.
     pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings from `lookup` (the environment, or a map in tests). Production
+    /// choices are explicit with PostgreSQL: the payment provider and the key-encryption key
+    /// must be set, and demo data needs `GUICHET_DEMO=true`.
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let env = Env(lookup);
         let d = Config::default();
-        let explicit_db = var("DATABASE_URL");
+        let explicit_db = env.var("DATABASE_URL");
         let database_url = explicit_db.clone().unwrap_or(d.database_url);
-        let jwt_secret = match var("GUICHET_JWT_SECRET") {
+        let postgres = database_url.starts_with("postgres");
+        let jwt_secret = match env.var("GUICHET_JWT_SECRET") {
             None => None,
             Some(s) if s.len() < 32 => {
                 return Err(ConfigError::Invalid {
@@ -182,49 +309,69 @@ impl Config {
             }
             Some(s) => Some(s.into_bytes()),
         };
-        let log_format = var("GUICHET_LOG_FORMAT").unwrap_or_else(|| "pretty".into());
+        let log_format = env
+            .var("GUICHET_LOG_FORMAT")
+            .unwrap_or_else(|| "pretty".into());
         if log_format != "pretty" && log_format != "json" {
             return Err(ConfigError::Invalid {
                 name: "GUICHET_LOG_FORMAT",
                 reason: "expected pretty or json".into(),
             });
         }
+        if env.var("GUICHET_TRUST_FORWARDED_FOR").is_some() {
+            return Err(ConfigError::Invalid {
+                name: "GUICHET_TRUST_FORWARDED_FOR",
+                reason: "replaced by GUICHET_TRUSTED_PROXIES=<number of proxies in front>".into(),
+            });
+        }
+        let payment_provider = match env.var("GUICHET_PAYMENT_PROVIDER").as_deref() {
+            None if postgres => return Err(ConfigError::MissingPaymentProvider),
+            None | Some("test") => "test".into(),
+            Some("stripe") => "stripe".into(),
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    name: "GUICHET_PAYMENT_PROVIDER",
+                    reason: "expected test or stripe".into(),
+                });
+            }
+        };
+        let key_encryption_key = env.key("GUICHET_KEY_ENCRYPTION_KEY")?;
+        let key_encryption_key_file = env
+            .var("GUICHET_KEY_ENCRYPTION_KEY_FILE")
+            .map(PathBuf::from);
+        if postgres && key_encryption_key.is_none() && key_encryption_key_file.is_none() {
+            return Err(ConfigError::MissingKeyEncryptionKey);
+        }
         Ok(Config {
-            db_max_connections: match var("GUICHET_DB_MAX_CONNECTIONS") {
+            db_max_connections: match env.var("GUICHET_DB_MAX_CONNECTIONS") {
                 None => None,
-                Some(_) => Some(parsed("GUICHET_DB_MAX_CONNECTIONS", 0u32)?.max(1)),
+                Some(_) => Some(env.parsed("GUICHET_DB_MAX_CONNECTIONS", 0u32)?.max(1)),
             },
-            bind: parsed("GUICHET_BIND", d.bind)?,
+            bind: env.parsed("GUICHET_BIND", d.bind)?,
             jwt_secret,
-            secret_file: var("GUICHET_SECRET_FILE")
+            secret_file: env
+                .var("GUICHET_SECRET_FILE")
                 .map(PathBuf::from)
                 .unwrap_or(d.secret_file),
-            access_ttl: parsed("GUICHET_ACCESS_TOKEN_TTL_SECS", d.access_ttl)?,
-            refresh_ttl: parsed("GUICHET_REFRESH_TOKEN_TTL_SECS", d.refresh_ttl)?,
-            demo: flag("GUICHET_DEMO", explicit_db.is_none())?,
+            access_ttl: env.parsed("GUICHET_ACCESS_TOKEN_TTL_SECS", d.access_ttl)?,
+            refresh_ttl: env.parsed("GUICHET_REFRESH_TOKEN_TTL_SECS", d.refresh_ttl)?,
+            demo: env.flag("GUICHET_DEMO", explicit_db.is_none())?,
             json_logs: log_format == "json",
-            max_body_bytes: parsed("GUICHET_MAX_BODY_BYTES", d.max_body_bytes)?,
-            auth_rate_per_minute: parsed("GUICHET_AUTH_RATE_PER_MINUTE", d.auth_rate_per_minute)?,
-            auth_rate_burst: parsed("GUICHET_AUTH_RATE_BURST", d.auth_rate_burst)?,
-            hold_ttl_secs: parsed("GUICHET_HOLD_TTL_SECS", d.hold_ttl_secs)?,
-            hold_rate_per_minute: parsed("GUICHET_HOLD_RATE_PER_MINUTE", d.hold_rate_per_minute)?,
-            hold_batching: flag("GUICHET_HOLD_BATCHING", d.hold_batching)?,
-            payment_provider: match var("GUICHET_PAYMENT_PROVIDER").as_deref() {
-                None | Some("test") => "test".into(),
-                Some("stripe") => "stripe".into(),
-                Some(_) => {
-                    return Err(ConfigError::Invalid {
-                        name: "GUICHET_PAYMENT_PROVIDER",
-                        reason: "expected test or stripe".into(),
-                    });
-                }
-            },
-            stripe_api_base: var("STRIPE_API_BASE").unwrap_or(d.stripe_api_base),
-            stripe_secret_key: var("STRIPE_SECRET_KEY"),
-            stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET"),
+            max_body_bytes: env.parsed("GUICHET_MAX_BODY_BYTES", d.max_body_bytes)?,
+            auth_rate_per_minute: env
+                .parsed("GUICHET_AUTH_RATE_PER_MINUTE", d.auth_rate_per_minute)?,
+            auth_rate_burst: env.parsed("GUICHET_AUTH_RATE_BURST", d.auth_rate_burst)?,
+            hold_ttl_secs: env.parsed("GUICHET_HOLD_TTL_SECS", d.hold_ttl_secs)?,
+            hold_rate_per_minute: env
+                .parsed("GUICHET_HOLD_RATE_PER_MINUTE", d.hold_rate_per_minute)?,
+            hold_batching: env.flag("GUICHET_HOLD_BATCHING", d.hold_batching)?,
+            payment_provider,
+            stripe_api_base: env.var("STRIPE_API_BASE").unwrap_or(d.stripe_api_base),
+            stripe_secret_key: env.var("STRIPE_SECRET_KEY"),
+            stripe_webhook_secret: env.var("STRIPE_WEBHOOK_SECRET"),
             notify_webhook_url: match (
-                var("GUICHET_NOTIFY_WEBHOOK_URL"),
-                var("GUICHET_NOTIFY_WEBHOOK_SECRET"),
+                env.var("GUICHET_NOTIFY_WEBHOOK_URL"),
+                env.var("GUICHET_NOTIFY_WEBHOOK_SECRET"),
             ) {
                 (Some(url), Some(_))
                     if url.starts_with("https://") || url.starts_with("http://") =>
@@ -245,23 +392,15 @@ impl Config {
                 }
                 (None, _) => None,
             },
-            notify_webhook_secret: var("GUICHET_NOTIFY_WEBHOOK_SECRET"),
-            refund_window_secs: parsed("GUICHET_REFUND_WINDOW_SECS", d.refund_window_secs)?,
-            key_encryption_key: match var("GUICHET_KEY_ENCRYPTION_KEY") {
-                None => None,
-                Some(hex_key) => {
-                    let mut key = [0u8; 32];
-                    hex::decode_to_slice(hex_key.trim(), &mut key).map_err(|_| {
-                        ConfigError::Invalid {
-                            name: "GUICHET_KEY_ENCRYPTION_KEY",
-                            reason: "must be 64 hex characters (32 bytes)".into(),
-                        }
-                    })?;
-                    Some(key)
-                }
-            },
-            bench_routes: flag("GUICHET_BENCH_ROUTES", false)?,
-            trust_forwarded_for: flag("GUICHET_TRUST_FORWARDED_FOR", false)?,
+            notify_webhook_secret: env.var("GUICHET_NOTIFY_WEBHOOK_SECRET"),
+            refund_window_secs: env.parsed("GUICHET_REFUND_WINDOW_SECS", d.refund_window_secs)?,
+            key_encryption_key,
+            key_encryption_key_file,
+            previous_key_encryption_key: env.key("GUICHET_PREVIOUS_KEY_ENCRYPTION_KEY")?,
+            bench_routes: env.flag("GUICHET_BENCH_ROUTES", false)?,
+            trusted_proxies: env.parsed("GUICHET_TRUSTED_PROXIES", d.trusted_proxies)?,
+            graphiql: env.flag("GUICHET_GRAPHIQL", d.graphiql)?,
+            introspection: env.flag("GUICHET_INTROSPECTION", d.introspection)?,
             database_url,
         })
     }
@@ -297,6 +436,87 @@ impl Config {
         let secret = hex::encode(bytes);
         write_private(path, &secret).map_err(io)?;
         Ok(secret.into_bytes())
+    }
+    /// The key-encryption key that seals events' signing keys, never derived from the token
+    /// secret (rotating one must not touch the other):
+    /// 1. `GUICHET_KEY_ENCRYPTION_KEY` if set;
+    /// 2. else `GUICHET_KEY_ENCRYPTION_KEY_FILE`, which must exist (replicas share one key,
+    ///    so a missing file is an error rather than a new key);
+    /// 3. else, with a SQLite file, `<database file>.kek` beside it, created with 256 random
+    ///    bits (mode 0600) on first start and read afterwards; an in-memory SQLite database
+    ///    gets a key for the life of the process;
+    /// 4. else (PostgreSQL) an error.
+    pub fn load_key_encryption_key(&self) -> Result<[u8; 32], ConfigError> {
+        if let Some(key) = self.key_encryption_key {
+            return Ok(key);
+        }
+        if let Some(path) = &self.key_encryption_key_file {
+            return read_key_file(path)?.ok_or_else(|| ConfigError::SecretFile {
+                path: path.clone(),
+                source: std::io::ErrorKind::NotFound.into(),
+            });
+        }
+        let path = match sqlite_file(&self.database_url) {
+            SqliteFile::NotSqlite => return Err(ConfigError::MissingKeyEncryptionKey),
+            SqliteFile::Memory => return Ok(rand::random()),
+            SqliteFile::Path(db) => {
+                let mut name = db.into_os_string();
+                name.push(".kek");
+                PathBuf::from(name)
+            }
+        };
+        if let Some(key) = read_key_file(&path)? {
+            return Ok(key);
+        }
+        let key: [u8; 32] = rand::random();
+        match write_private(&path, &hex::encode(key)) {
+            Ok(()) => {
+                tracing::info!(path = %path.display(), "generated the key-encryption key file");
+                Ok(key)
+            }
+            // Another process created it first: use theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                read_key_file(&path)?.ok_or(ConfigError::SecretFile { path, source: e })
+            }
+            Err(source) => Err(ConfigError::SecretFile { path, source }),
+        }
+    }
+}
+
+/// Where a SQLite URL keeps its database.
+enum SqliteFile {
+    /// Not a SQLite URL.
+    NotSqlite,
+    /// In memory.
+    Memory,
+    /// This file.
+    Path(PathBuf),
+}
+
+fn sqlite_file(url: &str) -> SqliteFile {
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return SqliteFile::NotSqlite;
+    };
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" || query.split('&').any(|p| p == "mode=memory") {
+        SqliteFile::Memory
+    } else {
+        SqliteFile::Path(PathBuf::from(path))
+    }
+}
+
+/// The key in `path` (64 hex characters), or `None` if there is no such file.
+fn read_key_file(path: &std::path::Path) -> Result<Option<[u8; 32]>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_key("GUICHET_KEY_ENCRYPTION_KEY_FILE", &text).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ConfigError::SecretFile {
+            path: path.to_owned(),
+            source,
+        }),
     }
 }
 

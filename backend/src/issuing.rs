@@ -44,9 +44,10 @@ impl Sealer {
         }
     }
 
-    /// The key-encryption key derived from another secret, with domain separation (used
-    /// when no dedicated `GUICHET_KEY_ENCRYPTION_KEY` is configured).
-    pub fn derived_from(secret: &[u8]) -> Sealer {
+    /// The key-encryption key versions before the dedicated key derived from the token
+    /// secret. Only read, at start, to re-seal what it sealed under the configured key
+    /// ([`crate::db::Db::reseal_event_keys`]); never used to seal.
+    pub fn legacy_derived_from(secret: &[u8]) -> Sealer {
         let kek: [u8; 32] = Sha256::new()
             .chain_update(b"guichet/key-encryption/v1\0")
             .chain_update(secret)

@@ -26,6 +26,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::login_guard::LoginGuard;
 use crate::auth::rate_limit::RateLimiter;
 use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
@@ -52,8 +53,10 @@ pub struct Inner {
     pub tokens: TokenKeys,
     /// Metrics registry.
     pub metrics: Metrics,
-    /// Log-in and sign-up limiter.
+    /// Sign-up and pairing limiter (per client address).
     pub auth_limiter: RateLimiter,
+    /// Log-in limiter (by address, by account and address, and failures by account).
+    pub login_guard: LoginGuard,
     /// Per-buyer hold limiter.
     pub hold_limiter: RateLimiter,
     /// The hold path: batches concurrent holds into one transaction each (group commit).
@@ -117,6 +120,12 @@ pub enum StartError {
     /// The payment provider is misconfigured.
     #[error("payment provider: {0}")]
     Payments(String),
+    /// Stored issuing keys do not open with the configured key-encryption key.
+    #[error(
+        "{0} event signing key(s) cannot be opened with the configured key-encryption key; \
+         if it was just rotated, also set GUICHET_PREVIOUS_KEY_ENCRYPTION_KEY to the old one"
+    )]
+    Keys(usize),
 }
 
 impl AppState {
@@ -139,6 +148,8 @@ impl AppState {
     }
 
     /// Assembles the state with a given payment provider (tests share one across restarts).
+    /// The key-encryption key comes from [`Config::load_key_encryption_key`], never from
+    /// `secret`.
     pub fn with_provider(
         config: Config,
         db: Db,
@@ -146,11 +157,9 @@ impl AppState {
         payments: Arc<dyn PaymentProvider>,
     ) -> Result<AppState, StartError> {
         let tokens = TokenKeys::new(secret, config.access_ttl, config.refresh_ttl);
-        let sealer = match &config.key_encryption_key {
-            Some(kek) => issuing::Sealer::new(kek),
-            None => issuing::Sealer::derived_from(secret),
-        };
+        let sealer = issuing::Sealer::new(&config.load_key_encryption_key()?);
         let auth_limiter = RateLimiter::new(config.auth_rate_per_minute, config.auth_rate_burst);
+        let login_guard = LoginGuard::new(config.auth_rate_per_minute, config.auth_rate_burst);
         let hold_limiter = RateLimiter::new(
             config.hold_rate_per_minute,
             config.hold_rate_per_minute.div_ceil(4),
@@ -162,6 +171,7 @@ impl AppState {
                 tokens,
                 metrics: Metrics::new()?,
                 auth_limiter,
+                login_guard,
                 hold_limiter,
                 sale_terms: db::holds::SaleTermsCache::default(),
                 documents: graphql::DocumentCache::default(),
@@ -176,12 +186,41 @@ impl AppState {
         Ok(state)
     }
 
-    /// Connects, migrates and assembles, from configuration alone.
+    /// Connects, migrates and assembles, from configuration alone, then re-seals issuing
+    /// keys sealed under an older key-encryption key (see [`AppState::reseal_keys`]).
     pub async fn from_config(config: Config) -> Result<AppState, StartError> {
         let secret = config.load_secret()?;
         let db = Db::connect(&config.database_url, config.pool_size()).await?;
         db.migrate().await?;
-        AppState::new(config, db, &secret)
+        let state = AppState::new(config, db, &secret)?;
+        state.reseal_keys(&secret).await?;
+        Ok(state)
+    }
+
+    /// Re-seals under the configured key-encryption key the event signing keys sealed under
+    /// `GUICHET_PREVIOUS_KEY_ENCRYPTION_KEY` (a rotation) or under the key that versions
+    /// before the dedicated key derived from the token secret `secret` (an upgrade). Refuses
+    /// to go on if some key opens with none of them: a server that cannot sign would refund
+    /// every checkout.
+    pub async fn reseal_keys(&self, secret: &[u8]) -> Result<db::keys::Reseal, StartError> {
+        let mut older: Vec<issuing::Sealer> = self
+            .config
+            .previous_key_encryption_key
+            .iter()
+            .map(issuing::Sealer::new)
+            .collect();
+        older.push(issuing::Sealer::legacy_derived_from(secret));
+        let report = self.db.reseal_event_keys(&self.sealer, &older).await?;
+        if report.resealed > 0 {
+            tracing::info!(
+                resealed = report.resealed,
+                "event signing keys re-sealed under the current key-encryption key"
+            );
+        }
+        if report.unopenable > 0 {
+            return Err(StartError::Keys(report.unopenable));
+        }
+        Ok(report)
     }
 }
 
@@ -195,8 +234,13 @@ pub fn app(state: AppState) -> Router {
             axum::routing::post(http::bench_decrement),
         );
     }
+    let graphql_route = if state.config.graphiql {
+        get(graphql::graphiql).post(graphql::post)
+    } else {
+        axum::routing::post(graphql::post)
+    };
     router
-        .route("/graphql", get(graphql::graphiql).post(graphql::post))
+        .route("/graphql", graphql_route)
         .route("/health", get(http::health))
         .route("/ready", get(http::ready))
         .route("/metrics", get(http::metrics))

@@ -42,6 +42,13 @@ async fn main() -> ExitCode {
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let bind = config.bind;
     let demo = config.demo;
+    let state_graphiql = config.graphiql;
+    if demo && config.database_url.starts_with("postgres") {
+        tracing::warn!(
+            "GUICHET_DEMO=true on PostgreSQL: the demo organizer's password is public; \
+             never on a production database"
+        );
+    }
     let state = AppState::from_config(config).await?;
     if demo {
         let created = seed::demo(&state.db).await?;
@@ -67,7 +74,11 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     };
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
-    println!("Guichet API: http://{addr}/graphql (GraphiQL in a browser)");
+    if state_graphiql {
+        println!("Guichet API: http://{addr}/graphql (GraphiQL in a browser)");
+    } else {
+        println!("Guichet API: http://{addr}/graphql");
+    }
     if demo {
         println!(
             "Demo organizer: {} / {}",

@@ -32,11 +32,20 @@ const CLAIM_SECS: i64 = 60;
 const MAX_BACKOFF_SECS: i64 = 3600;
 
 /// Where notifications go.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Webhook {
     url: String,
     secret: String,
     http: reqwest::Client,
+}
+
+/// Never shows the signing secret.
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Webhook {

@@ -1,6 +1,7 @@
 //! Accounts and sessions: argon2id passwords, short-lived JWT access tokens, rotating refresh
-//! tokens, and the rate limiter that guards log-in and sign-up.
+//! tokens, and the limiters that guard log-in and sign-up.
 
+pub mod login_guard;
 pub mod password;
 pub mod rate_limit;
 pub mod tokens;

@@ -30,6 +30,18 @@ impl RateLimiter {
         self.allow_at(key, Instant::now())
     }
 
+    /// Whether `key` has a token left, without taking it.
+    pub fn has_token(&self, key: &str) -> bool {
+        let now = Instant::now();
+        let buckets = match self.buckets.lock() {
+            Ok(b) => b,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        buckets.get(key).is_none_or(|(tokens, at)| {
+            *tokens + now.duration_since(*at).as_secs_f64() * self.refill_per_sec >= 1.0
+        })
+    }
+
     fn allow_at(&self, key: &str, now: Instant) -> bool {
         let mut buckets = match self.buckets.lock() {
             Ok(b) => b,

@@ -4,6 +4,17 @@ use super::{Db, StoreError};
 use crate::issuing::{Sealer, seal_context};
 use crate::with_pool;
 
+/// What [`Db::reseal_event_keys`] found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reseal {
+    /// Keys already sealed under the current key-encryption key.
+    pub current: usize,
+    /// Keys that opened with an older key and are now sealed under the current one.
+    pub resealed: usize,
+    /// Keys that open with none of the keys given.
+    pub unopenable: usize,
+}
+
 /// A public key of an event's ring.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventKeyRow {
@@ -68,6 +79,51 @@ impl Db {
             .fetch_optional(pool)
             .await?
         }))
+    }
+
+    /// Re-seals under `current` every issuing key that opens only with one of `older`
+    /// (the previous key-encryption key during a rotation, or the key earlier versions derived
+    /// from the token secret). Each row is replaced only if it still holds what was read, so
+    /// replicas starting together re-seal each row once. Runs at start.
+    pub async fn reseal_event_keys(
+        &self,
+        current: &Sealer,
+        older: &[Sealer],
+    ) -> Result<Reseal, StoreError> {
+        let rows: Vec<(String, i64, String)> = with_pool!(self, |pool| {
+            sqlx::query_as("SELECT event_id, key_id, sealed_secret FROM event_keys")
+                .fetch_all(pool)
+                .await?
+        });
+        let mut report = Reseal::default();
+        for (event_id, key_id, sealed) in rows {
+            let context = seal_context(&event_id, key_id);
+            if current.open(&sealed, &context).is_ok() {
+                report.current += 1;
+                continue;
+            }
+            let Some(seed) = older.iter().find_map(|s| s.open(&sealed, &context).ok()) else {
+                report.unopenable += 1;
+                continue;
+            };
+            let resealed = current
+                .seal(&seed, &context)
+                .map_err(|_| StoreError::Conflict("event key cannot be sealed"))?;
+            with_pool!(self, |pool| {
+                sqlx::query(
+                    "UPDATE event_keys SET sealed_secret = $1 \
+                     WHERE event_id = $2 AND key_id = $3 AND sealed_secret = $4",
+                )
+                .bind(&resealed)
+                .bind(&event_id)
+                .bind(key_id)
+                .bind(&sealed)
+                .execute(pool)
+                .await?;
+            });
+            report.resealed += 1;
+        }
+        Ok(report)
     }
 
     /// The public half of an event's key ring.

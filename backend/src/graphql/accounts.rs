@@ -180,12 +180,16 @@ impl AccountMutation {
         password: String,
     ) -> async_graphql::Result<AuthPayload> {
         let (state, req) = (ctx.data::<AppState>()?, ctx.data::<RequestContext>()?);
-        rate_limit(state, format!("login:{}", req.client))?;
         if email.len() > 254 || password.len() > password::MAX_BYTES {
             return Err(ApiError::invalid("email", "e-mail or password too long").into());
         }
         let email = email.trim().to_lowercase();
-        rate_limit(state, format!("login-account:{email}"))?;
+        let attempt = state.login_guard.begin(&email, &req.client).map_err(|_| {
+            ApiError::new(
+                Code::RateLimited,
+                "too many attempts; wait a minute and try again",
+            )
+        })?;
         let user = state
             .db
             .user_by_email(&email)
@@ -193,8 +197,14 @@ impl AccountMutation {
             .map_err(ApiError::from)?;
         let ok = password::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await;
         match user {
-            Some(user) if ok => Ok(start_session(state, user).await?),
-            _ => Err(ApiError::new(Code::Unauthenticated, "wrong e-mail or password").into()),
+            Some(user) if ok => {
+                state.login_guard.succeeded(attempt);
+                Ok(start_session(state, user).await?)
+            }
+            _ => {
+                state.login_guard.failed(attempt);
+                Err(ApiError::new(Code::Unauthenticated, "wrong e-mail or password").into())
+            }
         }
     }
 

@@ -6,6 +6,7 @@ mod accounts;
 mod attendees;
 pub mod booking;
 mod catalog;
+pub mod limits;
 mod orders;
 mod scanner_types;
 mod scanners;
@@ -15,16 +16,13 @@ use async_graphql::{EmptySubscription, MergedObject, Schema};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Code};
 
-/// Deepest accepted query (fields within fields).
-pub const MAX_DEPTH: usize = 10;
-/// Largest accepted query complexity (one point a field; lists multiply by their `first`).
-pub const MAX_COMPLEXITY: usize = 2_000;
+pub use limits::{MAX_COST, MAX_DEPTH, MAX_INTROSPECTION_DEPTH};
 
 /// Root query.
 #[derive(MergedObject, Default, Debug)]
@@ -50,14 +48,16 @@ pub struct Mutation(
 /// The schema type.
 pub type GuichetSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Builds the schema with its limits.
+/// Builds the schema. Depth and cost are limited by the handler ([`limits`]) before the
+/// schema runs, so that introspection is measured apart and lists weigh what they cost.
 pub fn schema(state: Option<AppState>) -> GuichetSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)
         .limit_directives(8);
     if let Some(state) = state {
+        if !state.config.introspection {
+            builder = builder.disable_introspection();
+        }
         builder = builder.data(state);
     }
     builder.finish()
@@ -129,22 +129,43 @@ fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
     }
 }
 
+/// The client's address: the socket's peer, or with `GUICHET_TRUSTED_PROXIES=N` the Nth
+/// address from the right of `X-Forwarded-For` (each trusted proxy appends the address it
+/// was connected from, so entries further left were written by the client and prove
+/// nothing). A header shorter than N gives its leftmost entry, which a trusted proxy wrote;
+/// a missing or malformed one gives the socket's peer.
 fn client_address(state: &AppState, req: &Request) -> String {
-    if state.config.trust_forwarded_for {
-        let forwarded = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
-        if let Some(first) = forwarded.and_then(|v| v.split(',').next()) {
-            return first.trim().to_owned();
-        }
-    }
-    req.extensions()
+    let peer = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(
-            || "local".to_owned(),
-            |ConnectInfo(addr)| addr.ip().to_string(),
-        )
+        .map(|ConnectInfo(addr)| addr.ip());
+    let hops = state.config.trusted_proxies;
+    let forwarded = (hops > 0)
+        .then(|| forwarded_client(req.headers(), hops))
+        .flatten();
+    match forwarded.or(peer) {
+        Some(ip) => ip.to_string(),
+        None => "local".to_owned(),
+    }
+}
+
+/// The Nth address from the right of every `X-Forwarded-For` line, in order.
+fn forwarded_client(headers: &HeaderMap, hops: usize) -> Option<IpAddr> {
+    let mut entries = Vec::new();
+    for value in headers.get_all("x-forwarded-for") {
+        entries.extend(value.to_str().ok()?.split(',').map(str::trim));
+    }
+    let entry = entries.iter().rev().nth(hops - 1).or(entries.first())?;
+    entry.parse().ok()
+}
+
+fn refusal_response(state: &AppState, refusal: &limits::Refusal) -> Response {
+    let code = match refusal {
+        limits::Refusal::IntrospectionDisabled => Code::Forbidden,
+        _ => Code::InvalidInput,
+    };
+    state.metrics.graphql_error(code);
+    error_response(StatusCode::OK, code, &refusal.to_string())
 }
 
 /// `POST /graphql`.
@@ -176,7 +197,10 @@ pub async fn post(State(state): State<AppState>, req: Request) -> Response {
             );
         }
     };
-    let request = state.documents.attach(request);
+    let (request, measure) = state.documents.attach(request);
+    if let Some(Err(refusal)) = measure.map(|m| m.check(state.config.introspection)) {
+        return refusal_response(&state, &refusal);
+    }
     let mut response = state.schema().execute(request.data(context)).await;
     for error in &mut response.errors {
         // Resolver errors carry their code; what reaches here without one was refused before
@@ -217,16 +241,29 @@ pub async fn graphiql() -> impl IntoResponse {
     )
 }
 
-/// Parsed query documents by query text. Clients send the same few operations over and
-/// over (an on-sale is one `holdTickets` text with new variables), so each text is parsed
-/// once; validation, depth, complexity and directive limits still run on every request,
-/// against its variables. Texts that fail to parse are not kept (the schema reports the
-/// error), nor are long ones.
-#[derive(Debug, Default)]
+type Document = (
+    async_graphql::parser::types::ExecutableDocument,
+    limits::Measure,
+);
+
+/// Parsed query documents by query text, with their depth and cost. Clients send the same
+/// few operations over and over (an on-sale is one `holdTickets` text with new variables),
+/// so each text is parsed and measured once; validation and directive limits still run on
+/// every request, against its variables. Texts that fail to parse are not kept (the schema
+/// reports the error), nor are long ones (parsed and measured on every request).
+#[derive(Debug)]
 pub struct DocumentCache {
-    documents: std::sync::Mutex<
-        std::collections::HashMap<String, async_graphql::parser::types::ExecutableDocument>,
-    >,
+    shapes: limits::Shapes,
+    documents: std::sync::Mutex<std::collections::HashMap<String, Document>>,
+}
+
+impl Default for DocumentCache {
+    fn default() -> DocumentCache {
+        DocumentCache {
+            shapes: limits::Shapes::from_sdl(&sdl()),
+            documents: std::sync::Mutex::default(),
+        }
+    }
 }
 
 impl DocumentCache {
@@ -235,36 +272,35 @@ impl DocumentCache {
     /// Texts kept before the cache starts over.
     const CAPACITY: usize = 1_000;
 
-    /// The request with its parsed document attached when the text is known or parses.
-    pub fn attach(&self, mut request: async_graphql::Request) -> async_graphql::Request {
-        if request.query.len() > Self::MAX_TEXT {
-            return request;
-        }
+    /// The request with its parsed document attached, and the document's measure, when
+    /// the text is known or parses.
+    pub fn attach(
+        &self,
+        mut request: async_graphql::Request,
+    ) -> (async_graphql::Request, Option<limits::Measure>) {
         let known = self.lock().get(&request.query).cloned();
-        let document = match known {
+        let (document, measure) = match known {
             Some(document) => document,
             None => match async_graphql::parser::parse_query(&request.query) {
                 Ok(document) => {
-                    let mut documents = self.lock();
-                    if documents.len() >= Self::CAPACITY {
-                        documents.clear();
+                    let measure = self.shapes.measure(&document);
+                    if request.query.len() <= Self::MAX_TEXT {
+                        let mut documents = self.lock();
+                        if documents.len() >= Self::CAPACITY {
+                            documents.clear();
+                        }
+                        documents.insert(request.query.clone(), (document.clone(), measure));
                     }
-                    documents.insert(request.query.clone(), document.clone());
-                    document
+                    (document, measure)
                 }
-                Err(_) => return request,
+                Err(_) => return (request, None),
             },
         };
         request.set_parsed_query(document);
-        request
+        (request, Some(measure))
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<
-        '_,
-        std::collections::HashMap<String, async_graphql::parser::types::ExecutableDocument>,
-    > {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Document>> {
         self.documents
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -12,11 +12,19 @@ use sha2::Sha256;
 use super::{Authorization, PaymentError, PaymentProvider};
 
 /// Talks to Stripe's API (or anything that speaks it, at `api_base`).
-#[derive(Debug)]
 pub struct StripeProvider {
     http: reqwest::Client,
     api_base: String,
     secret_key: String,
+}
+
+/// Never shows the secret key.
+impl std::fmt::Debug for StripeProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeProvider")
+            .field("api_base", &self.api_base)
+            .finish_non_exhaustive()
+    }
 }
 
 impl StripeProvider {

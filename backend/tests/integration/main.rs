@@ -17,4 +17,5 @@ mod races;
 mod refunds;
 mod scanner;
 mod search;
+mod security;
 mod stripe;

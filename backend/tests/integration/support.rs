@@ -121,11 +121,13 @@ async fn boot(config: &Config, payments: std::sync::Arc<TestProvider>) -> AppSta
     state.unwrap_or_else(|e| panic!("state: {e}"))
 }
 
-/// Test configuration: generous rate limits (one test lowers them on purpose).
+/// Test configuration: generous rate limits (one test lowers them on purpose) and an
+/// explicit key-encryption key (PostgreSQL requires one).
 pub fn test_config(url: &str) -> Config {
     Config {
         database_url: url.to_owned(),
         jwt_secret: Some(vec![42; 32]),
+        key_encryption_key: Some([7; 32]),
         auth_rate_per_minute: 100_000,
         auth_rate_burst: 100_000,
         hold_rate_per_minute: 1_000_000,
