@@ -157,8 +157,13 @@ impl TestApp {
 
     /// Over a fresh PostgreSQL database, if the server is reachable.
     pub async fn postgres() -> Option<TestApp> {
+        TestApp::postgres_with(|_| {}).await
+    }
+
+    /// Over a fresh PostgreSQL database with configuration tweaks, if reachable.
+    pub async fn postgres_with(tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let pg = PgDatabase::create().await?;
-        let mut app = TestApp::start(&pg.url.clone(), |_| {}).await;
+        let mut app = TestApp::start(&pg.url.clone(), tweak).await;
         app._pg = Some(pg);
         Some(app)
     }
