@@ -7,7 +7,13 @@
 //! - compensations: declined → stock released; issuance failed after capture → full refund
 //!   and stock released;
 //! - [`resume`] (run by the sweeper and at start) advances every unfinished order and
-//!   retries pending refunds.
+//!   retries pending refunds;
+//! - an unknown outcome (timeout, 5xx, 429) is retried at most [`MAX_UNKNOWN_OUTCOMES`]
+//!   times per order, then resolved: the authorisation is cancelled and the stock returned,
+//!   so a checking-out hold never keeps its stock for longer than the provider's retries.
+
+use std::future::Future;
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
@@ -20,6 +26,22 @@ use crate::payments::{Authorization, PaymentError};
 
 /// Immediate retries of a capture whose answer was lost, before leaving it to [`resume`].
 const CAPTURE_TRIES: usize = 3;
+
+/// Provider calls with an unknown outcome an order may meet (each noted in
+/// `orders.attempts`) before the saga stops retrying and resolves it.
+pub const MAX_UNKNOWN_OUTCOMES: i64 = 5;
+
+/// The longest one provider call may take; after it the outcome counts as unknown.
+const PROVIDER_CALL_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Bounds a provider call by [`PROVIDER_CALL_TIMEOUT`].
+async fn bounded<T>(
+    call: impl Future<Output = Result<T, PaymentError>>,
+) -> Result<T, PaymentError> {
+    tokio::time::timeout(PROVIDER_CALL_TIMEOUT, call)
+        .await
+        .unwrap_or(Err(PaymentError::Timeout))
+}
 
 /// Starts (or replays) a checkout and drives it as far as it can go now.
 pub async fn checkout(
@@ -96,7 +118,7 @@ pub async fn advance(state: &AppState, mut order: OrderRow) -> Result<OrderRow, 
                     idempotency_key: format!("{}:authorize", order.id),
                     order_id: order.id.clone(),
                 };
-                match provider.authorize(&request).await {
+                match bounded(provider.authorize(&request)).await {
                     Ok(intent) => {
                         db.advance_order(
                             &order.id,
@@ -108,39 +130,39 @@ pub async fn advance(state: &AppState, mut order: OrderRow) -> Result<OrderRow, 
                         )
                         .await?
                     }
-                    Err(e @ (PaymentError::Declined(_) | PaymentError::RequiresAction)) => {
-                        let reason = e.to_string();
-                        let moved = db
-                            .advance_order(
-                                &order.id,
-                                "pending",
-                                "declined",
-                                None,
-                                Some(&reason),
-                                now,
-                            )
-                            .await?;
-                        if moved {
-                            db.release_converting_hold(&order.hold_id).await?;
-                        }
-                        moved
+                    Err(e) if !e.is_retryable() => {
+                        decline(state, &order, "pending", &e.to_string(), now).await?
                     }
                     Err(e) => {
                         tracing::warn!(order = %order.id, error = %e, "authorisation outcome unknown");
                         db.note_attempt(&order.id, now).await?;
-                        return Ok(order);
+                        if order.attempts + 1 < MAX_UNKNOWN_OUTCOMES {
+                            return Ok(order);
+                        }
+                        // Authorisations are never captured without us (manual capture), so
+                        // one the provider made without telling us lapses on its own.
+                        let reason = "the payment provider did not answer; nothing was charged";
+                        decline(state, &order, "pending", reason, now).await?
                     }
+                }
+            }
+            "authorized" if order.attempts >= MAX_UNKNOWN_OUTCOMES => {
+                // Captures went unanswered too often: release the authorisation instead.
+                let reason = "the payment could not be completed; the authorisation was released";
+                match void(state, &order, reason, now).await? {
+                    Some(moved) => moved,
+                    None => return Ok(order),
                 }
             }
             "authorized" => {
                 let intent = order.intent_id.clone().unwrap_or_default();
                 let key = format!("{}:capture", order.id);
-                let mut outcome = provider.capture(&intent, &key).await;
+                let mut outcome = bounded(provider.capture(&intent, &key)).await;
                 for _ in 1..CAPTURE_TRIES {
                     if !outcome.as_ref().is_err_and(PaymentError::is_retryable) {
                         break;
                     }
-                    outcome = provider.capture(&intent, &key).await;
+                    outcome = bounded(provider.capture(&intent, &key)).await;
                 }
                 match outcome {
                     Ok(()) => {
@@ -150,64 +172,41 @@ pub async fn advance(state: &AppState, mut order: OrderRow) -> Result<OrderRow, 
                     Err(e) if e.is_retryable() => {
                         tracing::warn!(order = %order.id, error = %e, "capture outcome unknown");
                         db.note_attempt(&order.id, now).await?;
-                        return Ok(order);
+                        if order.attempts + 1 < MAX_UNKNOWN_OUTCOMES {
+                            return Ok(order);
+                        }
+                        // The next pass sees the attempts used up and releases the payment.
+                        false
                     }
                     Err(e) => {
-                        // The authorisation cannot be captured (expired, voided): give it back.
-                        let _ = provider
-                            .cancel(&intent, &format!("{}:cancel", order.id))
-                            .await;
-                        let reason = e.to_string();
-                        let moved = db
-                            .advance_order(
-                                &order.id,
-                                "authorized",
-                                "declined",
-                                None,
-                                Some(&reason),
-                                now,
-                            )
-                            .await?;
-                        if moved {
-                            db.release_converting_hold(&order.hold_id).await?;
+                        // The authorisation cannot be captured (expired, voided): give it
+                        // back; it lapses anyway if the cancellation goes unanswered.
+                        match void(state, &order, &e.to_string(), now).await? {
+                            Some(moved) => moved,
+                            None => {
+                                decline(state, &order, "authorized", &e.to_string(), now).await?
+                            }
                         }
-                        moved
                     }
                 }
             }
             "captured" if event_cancelled(state, &order).await? => {
                 let failure = "the event was cancelled; the payment is refunded";
-                db.advance_order(
-                    &order.id,
-                    "captured",
-                    "refund_pending",
-                    None,
-                    Some(failure),
-                    now,
-                )
-                .await?
+                refund_all(state, &order, failure, now).await?
             }
             "captured" => match issue(state, &order, now).await {
                 Ok(issued) => issued,
                 Err(e) => {
                     tracing::error!(order = %order.id, error = ?e, "issuance failed after capture; refunding");
                     let failure = "tickets could not be issued; the payment is refunded";
-                    db.advance_order(
-                        &order.id,
-                        "captured",
-                        "refund_pending",
-                        None,
-                        Some(failure),
-                        now,
-                    )
-                    .await?
+                    refund_all(state, &order, failure, now).await?
                 }
             },
             "refund_pending" => {
                 let owed = order.total_minor - order.refunded_minor;
                 let key = format!("{}:refund-all", order.id);
                 let refunded = match order.intent_id.as_deref() {
-                    Some(intent) if owed > 0 => provider.refund(intent, owed, &key).await,
+                    Some(intent) if owed > 0 => bounded(provider.refund(intent, owed, &key)).await,
                     _ => Ok(()),
                 };
                 match refunded {
@@ -231,6 +230,84 @@ pub async fn advance(state: &AppState, mut order: OrderRow) -> Result<OrderRow, 
         order = db.order(&order.id).await?.ok_or(StoreError::NotFound)?;
     }
     Ok(order)
+}
+
+/// Closes an order as declined (from `from`) and returns its hold's stock; false if another
+/// worker moved the order first.
+async fn decline(
+    state: &AppState,
+    order: &OrderRow,
+    from: &str,
+    reason: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let moved = state
+        .db
+        .advance_order(&order.id, from, "declined", None, Some(reason), now)
+        .await?;
+    if moved {
+        state.db.release_converting_hold(&order.hold_id).await?;
+    }
+    Ok(moved)
+}
+
+/// Cancels an authorised order's intent (idempotent key `<order>:cancel`) and declines it.
+/// An intent captured after all moves the order on to `captured` (the money was taken, so
+/// the tickets are issued). `None` when the outcome is unknown: the attempt is noted and
+/// the cancellation repeated on a later pass, because stock must not return while the
+/// money may have been taken.
+async fn void(
+    state: &AppState,
+    order: &OrderRow,
+    reason: &str,
+    now: i64,
+) -> Result<Option<bool>, StoreError> {
+    let intent = order.intent_id.clone().unwrap_or_default();
+    let key = format!("{}:cancel", order.id);
+    match bounded(state.payments.cancel(&intent, &key)).await {
+        Ok(()) => decline(state, order, "authorized", reason, now)
+            .await
+            .map(Some),
+        Err(PaymentError::Captured) => state
+            .db
+            .advance_order(&order.id, "authorized", "captured", None, None, now)
+            .await
+            .map(Some),
+        Err(e) if e.is_retryable() => {
+            tracing::warn!(order = %order.id, error = %e, "cancellation outcome unknown");
+            state.db.note_attempt(&order.id, now).await?;
+            Ok(None)
+        }
+        // Nothing left to cancel (the intent expired or is unknown): nothing can be taken.
+        Err(_) => decline(state, order, "authorized", reason, now)
+            .await
+            .map(Some),
+    }
+}
+
+/// Moves a captured order that cannot complete to `refund_pending` and returns its stock at
+/// once: no ticket can be issued from there, so the stock need not wait for the refund.
+async fn refund_all(
+    state: &AppState,
+    order: &OrderRow,
+    failure: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let moved = state
+        .db
+        .advance_order(
+            &order.id,
+            "captured",
+            "refund_pending",
+            None,
+            Some(failure),
+            now,
+        )
+        .await?;
+    if moved {
+        state.db.release_converting_hold(&order.hold_id).await?;
+    }
+    Ok(moved)
 }
 
 /// Signs and stores the order's tickets with its event's active key (created on the
@@ -259,10 +336,12 @@ pub async fn settle_refund(state: &AppState, refund: &RefundRow) -> Result<bool,
         .ok_or(StoreError::NotFound)?;
     let outcome = match order.intent_id.as_deref() {
         Some(intent) if refund.amount_minor > 0 => {
-            state
-                .payments
-                .refund(intent, refund.amount_minor, &refund.id)
-                .await
+            bounded(
+                state
+                    .payments
+                    .refund(intent, refund.amount_minor, &refund.id),
+            )
+            .await
         }
         _ => Ok(()),
     };
@@ -320,4 +399,31 @@ pub async fn resume(state: &AppState, before: i64) -> Result<usize, StoreError> 
     }
     finished += refund_cancelled(state, None).await?;
     Ok(finished)
+}
+
+/// The recovery loop; aborted when dropped.
+#[derive(Debug)]
+pub struct RecoveryTask(tokio::task::JoinHandle<()>);
+
+impl Drop for RecoveryTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Runs [`resume`] every `every` on a task of its own, so that provider calls (each bounded
+/// by a timeout, but several per order) never delay the hold expiry that runs beside it.
+pub fn spawn_recovery(state: AppState, every: Duration) -> RecoveryTask {
+    RecoveryTask(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match resume(&state, now() - 10).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(finished = n, "unfinished orders and refunds resumed"),
+                Err(e) => tracing::warn!(error = ?e, "order recovery failed"),
+            }
+        }
+    }))
 }

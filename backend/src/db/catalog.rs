@@ -153,6 +153,10 @@ macro_rules! record_change {
 
 /// Reads an event's status inside the caller's transaction: `NotFound` if there is no such
 /// event, `Conflict` if it is cancelled (cancelled events are frozen).
+/// Why an event with sold tickets keeps its start and end.
+pub const MOVED_WITH_SALES: &str = "the event has sold tickets and their credentials carry its \
+     start and end: cancel the event (its orders are refunded) and create a new one to reschedule";
+
 macro_rules! editable_status {
     ($tx:expr, $event_id:expr) => {{
         let status: Option<(String,)> = sqlx::query_as("SELECT status FROM events WHERE id = $1")
@@ -320,7 +324,8 @@ impl Db {
         }))
     }
 
-    /// Replaces an event's details. Cancelled events are frozen ([`StoreError::Conflict`]).
+    /// Replaces an event's details. Cancelled events are frozen, and an event with valid
+    /// tickets or orders in progress keeps its start and end ([`StoreError::Conflict`]).
     pub async fn update_event(
         &self,
         id: &str,
@@ -330,6 +335,25 @@ impl Db {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let status = editable_status!(tx, id);
+            // Credentials carry the event's window: refuse to move it under sold tickets.
+            let (starts_at, ends_at): (i64, i64) =
+                sqlx::query_as("SELECT starts_at, ends_at FROM events WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if (starts_at, ends_at) != (d.starts_at, d.ends_at) {
+                let (sold,): (i64,) = sqlx::query_as(
+                    "SELECT (SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND status = 'valid') \
+                     + (SELECT COUNT(*) FROM orders WHERE event_id = $1 \
+                        AND status IN ('pending', 'authorized', 'captured'))",
+                )
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+                if sold > 0 {
+                    return Err(StoreError::Conflict(MOVED_WITH_SALES));
+                }
+            }
             sqlx::query(
                 "UPDATE events SET title = $2, description = $3, venue = $4, city = $5, \
                  latitude = $6, longitude = $7, starts_at = $8, ends_at = $9, time_zone = $10, \

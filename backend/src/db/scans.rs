@@ -8,6 +8,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use guichet_domain::admission::{InvalidCause, ScanRejection};
+
 use super::scanners::DeviceRow;
 use super::{BeginWrite, Db, StoreError};
 use crate::with_pool;
@@ -545,6 +547,70 @@ struct DupRow {
     #[sqlx(flatten)]
     scan: ScanRow,
     list_id: String,
+}
+
+/// What the server knows of a ticket a door admitted: its event and type.
+#[derive(sqlx::FromRow)]
+struct TicketPlace {
+    id: String,
+    event_id: String,
+    ticket_type_id: String,
+}
+
+impl Db {
+    /// Turns every admitted report this list cannot vouch for into the rejection the door
+    /// should have shown: a ticket the server never issued is `invalid` (and names no
+    /// ticket), one of another event `wrong_event`, one whose type the list does not admit
+    /// `not_on_list`. A door that decides by the same rules never meets this; it guards
+    /// against a faulty or forged device turning an unknown ticket into an admission.
+    /// Tickets never change event or type and are never deleted, so this read needs no
+    /// lock against the push that follows.
+    pub async fn refuse_unvouched_tickets(
+        &self,
+        device: &DeviceRow,
+        list_types: &[String],
+        scans: &mut [NewScan],
+    ) -> Result<(), StoreError> {
+        let mut admitted: Vec<&str> = scans
+            .iter()
+            .filter(|s| s.decision == "admitted")
+            .filter_map(|s| s.ticket_id.as_deref())
+            .collect();
+        admitted.sort_unstable();
+        admitted.dedup();
+        if admitted.is_empty() {
+            return Ok(());
+        }
+        let ins = placeholders(1, admitted.len());
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT id, event_id, ticket_type_id FROM tickets WHERE id IN ({ins})"
+        ));
+        let known: Vec<TicketPlace> = with_pool!(self, |pool| {
+            let mut query = sqlx::query_as(sql);
+            for id in &admitted {
+                query = query.bind(*id);
+            }
+            query.fetch_all(pool).await?
+        });
+        let known: HashMap<String, TicketPlace> =
+            known.into_iter().map(|t| (t.id.clone(), t)).collect();
+        for scan in scans.iter_mut().filter(|s| s.decision == "admitted") {
+            let (refusal, names_ticket) = match scan.ticket_id.as_ref().and_then(|t| known.get(t)) {
+                None => (ScanRejection::Invalid(InvalidCause::UnknownKey), false),
+                Some(t) if t.event_id != device.event_id => (ScanRejection::WrongEvent, true),
+                Some(t) if !list_types.contains(&t.ticket_type_id) => {
+                    (ScanRejection::NotOnList, true)
+                }
+                Some(_) => continue,
+            };
+            if !names_ticket {
+                scan.ticket_id = None;
+            }
+            scan.decision = "rejected".into();
+            scan.reason = Some(refusal.code().into());
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -298,17 +298,16 @@ impl BookingMutation {
     }
 }
 
-/// Expires due holds every `every` until the state is dropped by every other owner.
+/// Expires due holds every `every` until the state is dropped by every other owner, and
+/// resumes unfinished orders on a task of its own (aborted with this one), so that a slow
+/// payment provider never delays expiry.
 pub fn spawn_sweeper(state: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    let recovery = crate::checkout::spawn_recovery(state.clone(), every);
     tokio::spawn(async move {
+        let _recovery = recovery;
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            match crate::checkout::resume(&state, now() - 10).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(finished = n, "unfinished orders and refunds resumed"),
-                Err(e) => tracing::warn!(error = ?e, "order recovery failed"),
-            }
             match state.db.expire_holds(now()).await {
                 Ok(0) => {}
                 Ok(n) => {

@@ -292,7 +292,7 @@ async fn push(
     }
     let device = device(state, token).await?;
     let list = list_of(state, &device).await?;
-    let scans: Vec<NewScan> = scans
+    let mut scans: Vec<NewScan> = scans
         .into_iter()
         .map(|s| new_scan(s, &list))
         .collect::<ApiResult<_>>()?;
@@ -300,6 +300,10 @@ async fn push(
     if ids.len() != scans.len() {
         return Err(ApiError::invalid("scans", "a scan id appears twice"));
     }
+    state
+        .db
+        .refuse_unvouched_tickets(&device, &list.ticket_type_ids, &mut scans)
+        .await?;
     let rows = state
         .db
         .push_scans(&device, list.re_entry, &scans, online, now())

@@ -26,10 +26,15 @@ pub enum PaymentError {
     /// The provider failed or answered something we do not understand.
     #[error("payment provider error: {0}")]
     Provider(String),
+    /// A cancellation came too late: the intent was captured already (money was taken).
+    #[error("the payment was captured already")]
+    Captured,
 }
 
 impl PaymentError {
-    /// Whether the outcome is unknown and the same call should be retried later.
+    /// Whether the outcome is unknown and the same call should be retried later (a bounded
+    /// number of times: see `checkout::MAX_UNKNOWN_OUTCOMES`). Everything else is a
+    /// definitive answer: repeating the call would get the same one.
     pub fn is_retryable(&self) -> bool {
         matches!(self, PaymentError::Timeout | PaymentError::Provider(_))
     }
@@ -70,6 +75,7 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
         idempotency_key: &str,
     ) -> Result<(), PaymentError>;
 
-    /// Releases an authorisation that will not be captured.
+    /// Releases an authorisation that will not be captured. Cancelling an intent that is
+    /// cancelled already succeeds; one that was captured answers [`PaymentError::Captured`].
     async fn cancel(&self, intent_id: &str, idempotency_key: &str) -> Result<(), PaymentError>;
 }

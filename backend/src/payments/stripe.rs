@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::Sha256;
 
@@ -44,12 +45,13 @@ impl StripeProvider {
         })
     }
 
-    async fn post(
+    /// Sends one request; `Err` only when no answer came back (the outcome is unknown).
+    async fn send(
         &self,
         path: &str,
         form: &[(&str, String)],
         key: &str,
-    ) -> Result<Value, PaymentError> {
+    ) -> Result<(StatusCode, Value), PaymentError> {
         let response = self
             .http
             .post(format!("{}{path}", self.api_base))
@@ -59,34 +61,84 @@ impl StripeProvider {
             .form(form)
             .send()
             .await
-            .map_err(|e| {
-                if e.is_timeout() || e.is_connect() {
-                    PaymentError::Timeout
-                } else {
-                    PaymentError::Provider("request failed".into())
-                }
-            })?;
+            // Timed out, refused, reset: the request may or may not have been acted on.
+            .map_err(|_| PaymentError::Timeout)?;
         let status = response.status();
-        let body: Value = response
-            .json()
-            .await
-            .map_err(|_| PaymentError::Provider("unreadable answer".into()))?;
-        if status.is_success() {
-            return Ok(body);
+        match response.json().await {
+            Ok(body) => Ok((status, body)),
+            Err(_) if status.is_success() => {
+                Err(PaymentError::Provider("unreadable answer".into()))
+            }
+            // An error page from a proxy in front of the API: judged by its status alone.
+            Err(_) => Ok((status, Value::Null)),
         }
-        let error = &body["error"];
-        if error["type"] == "card_error" {
-            let reason = error["decline_code"]
-                .as_str()
-                .or(error["code"].as_str())
-                .unwrap_or("card_declined");
-            return Err(PaymentError::Declined(reason.replace('_', " ")));
-        }
-        if status.is_server_error() || status.as_u16() == 429 {
-            return Err(PaymentError::Timeout);
-        }
-        Err(PaymentError::Provider(format!("stripe answered {status}")))
     }
+
+    async fn post(
+        &self,
+        path: &str,
+        form: &[(&str, String)],
+        key: &str,
+    ) -> Result<Value, PaymentError> {
+        let (status, body) = self.send(path, form, key).await?;
+        judge(status, body)
+    }
+}
+
+/// Sorts Stripe's answer: a success, a definitive refusal (`Declined`: repeating the call
+/// gets the same answer, so the order can be closed and its stock returned), or an unknown
+/// outcome (`Timeout`/`Provider`: retried a bounded number of times).
+///
+/// - `402` and every `card_error`: the card was refused;
+/// - `408`, `409` (the same key is being processed), `429` and `5xx`: unknown, retry;
+/// - `401`/`403`: our credentials are refused — nothing happened, but it is the operator's
+///   to fix, so it is retried like an unknown outcome;
+/// - every other `4xx` (`invalid_request_error`: bad or detached payment method, failed
+///   authentication, an authorisation that expired or was voided, `resource_missing` on the
+///   intent): definitive.
+fn judge(status: StatusCode, body: Value) -> Result<Value, PaymentError> {
+    if status.is_success() {
+        return Ok(body);
+    }
+    let error = &body["error"];
+    let code = error["decline_code"]
+        .as_str()
+        .or(error["code"].as_str())
+        .unwrap_or("");
+    if error["type"] == "card_error" || status == StatusCode::PAYMENT_REQUIRED {
+        let code = if code.is_empty() {
+            "card_declined"
+        } else {
+            code
+        };
+        return Err(PaymentError::Declined(code.replace('_', " ")));
+    }
+    match status.as_u16() {
+        408 | 409 | 429 | 500..=599 => Err(PaymentError::Timeout),
+        401 | 403 => Err(PaymentError::Provider(format!(
+            "stripe refused our credentials ({status})"
+        ))),
+        400..=499 => Err(PaymentError::Declined(refusal_reason(code).into())),
+        _ => Err(PaymentError::Provider(format!("stripe answered {status}"))),
+    }
+}
+
+/// A reason for a definitive refusal that is safe to show the buyer.
+fn refusal_reason(code: &str) -> &'static str {
+    match code {
+        "payment_intent_authentication_failure" => "the card's authentication failed",
+        "charge_expired_for_capture" | "payment_intent_unexpected_state" => {
+            "the payment authorisation expired or was voided"
+        }
+        "resource_missing" => "the payment method or payment is unknown to the provider",
+        c if c.starts_with("payment_method") => "the payment method was refused",
+        _ => "the payment provider refused the payment",
+    }
+}
+
+/// The state of the intent an intent-level error concerns, when Stripe includes it.
+fn intent_status(body: &Value) -> Option<&str> {
+    body["error"]["payment_intent"]["status"].as_str()
 }
 
 #[async_trait]
@@ -122,7 +174,12 @@ impl PaymentProvider for StripeProvider {
 
     async fn capture(&self, intent_id: &str, key: &str) -> Result<(), PaymentError> {
         let path = format!("/v1/payment_intents/{intent_id}/capture");
-        let intent = self.post(&path, &[], key).await?;
+        let (status, body) = self.send(&path, &[], key).await?;
+        // A capture repeated under a new key finds the intent captured: that is success.
+        if !status.is_success() && intent_status(&body) == Some("succeeded") {
+            return Ok(());
+        }
+        let intent = judge(status, body)?;
         match intent["status"].as_str() {
             Some("succeeded") => Ok(()),
             _ => Err(PaymentError::Provider("capture did not succeed".into())),
@@ -143,9 +200,16 @@ impl PaymentProvider for StripeProvider {
     }
 
     async fn cancel(&self, intent_id: &str, key: &str) -> Result<(), PaymentError> {
-        self.post(&format!("/v1/payment_intents/{intent_id}/cancel"), &[], key)
-            .await
-            .map(|_| ())
+        let path = format!("/v1/payment_intents/{intent_id}/cancel");
+        let (status, body) = self.send(&path, &[], key).await?;
+        if !status.is_success() {
+            match intent_status(&body) {
+                Some("canceled") => return Ok(()),
+                Some("succeeded") => return Err(PaymentError::Captured),
+                _ => {}
+            }
+        }
+        judge(status, body).map(|_| ())
     }
 }
 
@@ -222,10 +286,65 @@ pub fn sign_webhook(payload: &[u8], secret: &str, timestamp: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     const SECRET: &str = "whsec_test_secret";
     const PAYLOAD: &[u8] = br#"{"id":"evt_1","type":"payment_intent.succeeded"}"#;
+
+    #[test]
+    fn answers_are_sorted_into_refusals_and_unknown_outcomes() {
+        let judged = |status: u16, body: Value| {
+            judge(StatusCode::from_u16(status).unwrap_or_default(), body).err()
+        };
+        let invalid =
+            |code: &str| json!({ "error": { "type": "invalid_request_error", "code": code } });
+        assert_eq!(judged(200, json!({ "id": "pi_1" })), None);
+        assert_eq!(
+            judged(
+                402,
+                json!({ "error": { "type": "card_error", "decline_code": "insufficient_funds" } })
+            ),
+            Some(PaymentError::Declined("insufficient funds".into()))
+        );
+        assert_eq!(
+            judged(400, invalid("payment_method_unexpected_state")),
+            Some(PaymentError::Declined(
+                "the payment method was refused".into()
+            ))
+        );
+        assert_eq!(
+            judged(400, invalid("payment_intent_authentication_failure")),
+            Some(PaymentError::Declined(
+                "the card's authentication failed".into()
+            ))
+        );
+        assert_eq!(
+            judged(400, invalid("charge_expired_for_capture")),
+            Some(PaymentError::Declined(
+                "the payment authorisation expired or was voided".into()
+            ))
+        );
+        assert_eq!(
+            judged(404, invalid("resource_missing")),
+            Some(PaymentError::Declined(
+                "the payment method or payment is unknown to the provider".into()
+            ))
+        );
+        for unknown in [408, 409, 429, 500, 502, 503] {
+            assert_eq!(
+                judged(unknown, json!({ "error": { "type": "api_error" } })),
+                Some(PaymentError::Timeout),
+                "{unknown}"
+            );
+        }
+        assert_eq!(judged(503, Value::Null), Some(PaymentError::Timeout));
+        assert!(matches!(
+            judged(401, Value::Null),
+            Some(PaymentError::Provider(_))
+        ));
+    }
 
     #[test]
     fn valid_signatures_verify() {

@@ -182,9 +182,10 @@ impl PaymentProvider for TestProvider {
         let Some(charge) = ledger.charges.get_mut(intent_id) else {
             return Err(PaymentError::Provider("no such intent".into()));
         };
-        if charge.captured_minor == 0 {
-            charge.cancelled = true;
+        if charge.captured_minor > 0 {
+            return Err(PaymentError::Captured);
         }
+        charge.cancelled = true;
         Ok(())
     }
 }

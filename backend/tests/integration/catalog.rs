@@ -9,6 +9,7 @@ on_both!(
     nobody_else_can_touch_an_event,
     drafts_are_invisible_to_the_public
 );
+on_both!(an_event_with_sold_tickets_keeps_its_start_and_end);
 
 async fn organizer_journey(app: TestApp) {
     let org = app.organizer("org@example.org").await;
@@ -222,4 +223,78 @@ async fn drafts_are_invisible_to_the_public(app: TestApp) {
         feed["catalogChanges"]["changes"],
         json!([{ "eventId": public }])
     );
+}
+
+async fn an_event_with_sold_tickets_keeps_its_start_and_end(app: TestApp) {
+    use crate::checkout::{CHECKOUT, REFUND, hold, on_sale};
+    const UPDATE: &str = "mutation($id: ID!, $p: EventPatch!) { updateEvent(id: $id, patch: $p) { title startsAt endsAt } }";
+    let org = app.organizer("reschedule@example.org").await;
+    let (event, tt) = on_sale(&app, &org, 2500).await;
+    let starts = "2030-03-02T19:00:00+00:00";
+    let moved = app
+        .ok(
+            Some(&org),
+            UPDATE,
+            json!({ "id": event, "p": { "startsAt": starts } }),
+        )
+        .await;
+    assert!(
+        str_of(&moved["updateEvent"]["startsAt"]).starts_with("2030-03-02T19:00:00"),
+        "before any sale the event may move: {moved}"
+    );
+
+    let (buyer, _, _) = app.sign_up("rescheduled@example.org", "ATTENDEE").await;
+    let h = hold(&app, &buyer, &event, &tt, 1, "reschedule-hold").await;
+    let order = app
+        .ok(
+            Some(&buyer),
+            CHECKOUT,
+            json!({ "h": h, "t": "tok_visa", "k": "reschedule-pay" }),
+        )
+        .await;
+    let order_id = str_of(&order["checkout"]["id"]);
+    let ticket = str_of(&order["checkout"]["tickets"][0]["id"]);
+
+    for patch in [
+        json!({ "startsAt": "2030-03-02T21:00:00Z" }),
+        json!({ "endsAt": "2030-03-03T01:00:00Z" }),
+        json!({ "startsAt": "2030-03-09T19:00:00Z", "endsAt": "2030-03-09T22:00:00Z" }),
+    ] {
+        let response = app
+            .gql(Some(&org), UPDATE, json!({ "id": event, "p": patch }))
+            .await;
+        assert_eq!(
+            crate::support::error_code(&response).as_deref(),
+            Some("CONFLICT"),
+            "{patch}"
+        );
+        assert!(
+            response["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("sold tickets")),
+            "{response}"
+        );
+    }
+    // Nothing moved; other edits, and restating the same times, still go through.
+    let kept = app
+        .ok(
+            Some(&org),
+            UPDATE,
+            json!({ "id": event, "p": { "title": "Renamed", "startsAt": starts } }),
+        )
+        .await;
+    assert_eq!(kept["updateEvent"]["title"], "Renamed");
+    assert!(str_of(&kept["updateEvent"]["startsAt"]).starts_with("2030-03-02T19:00:00"));
+
+    // Once no ticket is valid any more, the event may move again.
+    app.ok(Some(&org), REFUND, json!({ "o": order_id, "t": [ticket] }))
+        .await;
+    let moved = app
+        .ok(
+            Some(&org),
+            UPDATE,
+            json!({ "id": event, "p": { "startsAt": "2030-03-02T21:00:00Z" } }),
+        )
+        .await;
+    assert!(str_of(&moved["updateEvent"]["startsAt"]).starts_with("2030-03-02T21:00:00"));
 }

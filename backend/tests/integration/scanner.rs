@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use crate::checkout::{CHECKOUT, REFUND, hold, on_sale};
-use crate::support::{TestApp, on_both, str_of};
+use crate::support::{TestApp, on_both, str_of, ticket_input};
 
 on_both!(
     pairing_codes_work_once_and_devices_can_be_revoked,
@@ -18,6 +18,7 @@ on_both!(
     online_decisions_refuse_a_second_entry,
     hostile_scanner_input_is_refused_with_a_code,
 );
+on_both!(scans_the_server_cannot_vouch_for_are_rejected);
 
 const LIST: &str = "mutation($e: ID!, $i: CheckInListInput!) { createCheckInList(eventId: $e, input: $i) { id ticketTypeIds gates reEntry } }";
 const PAIR: &str =
@@ -640,4 +641,113 @@ async fn hostile_scanner_input_is_refused_with_a_code(app: TestApp) {
         )
         .await;
     assert_eq!(code, "INVALID_INPUT");
+}
+
+/// Buys one ticket of `tt` for a new buyer; returns the ticket id.
+async fn one_ticket(app: &TestApp, event: &str, tt: &str, buyer: &str) -> String {
+    let (token, _, _) = app.sign_up(buyer, "ATTENDEE").await;
+    let key = buyer.replace('@', "-");
+    let h = hold(app, &token, event, tt, 1, &format!("hold-{key}")).await;
+    let order = app
+        .ok(
+            Some(&token),
+            CHECKOUT,
+            json!({ "h": h, "t": "tok_visa", "k": format!("pay-{key}") }),
+        )
+        .await;
+    str_of(&order["checkout"]["tickets"][0]["id"])
+}
+
+async fn scans_the_server_cannot_vouch_for_are_rejected(app: TestApp) {
+    let org = app.organizer("vouch@example.org").await;
+    let (event, tt, tickets) = sold(&app, &org, 1).await;
+    let genuine = &tickets[0].1;
+    // A ticket of the same event whose type the list leaves out.
+    let mut balcony = ticket_input();
+    balcony["name"] = json!("Balcony");
+    balcony["saleStartsAt"] = json!("2020-01-01T00:00:00Z");
+    balcony["saleEndsAt"] = json!("2029-12-31T00:00:00Z");
+    let added = app.ok(Some(&org), "mutation($e: ID!, $t: TicketTypeInput!) { addTicketType(eventId: $e, input: $t) { id } }", json!({ "e": event, "t": balcony })).await;
+    let balcony = str_of(&added["addTicketType"]["id"]);
+    let unlisted = one_ticket(&app, &event, &balcony, "balcony@example.org").await;
+    // A ticket of another event.
+    let (other, other_tt) = on_sale(&app, &org, 1000).await;
+    let foreign = one_ticket(&app, &other, &other_tt, "elsewhere@example.org").await;
+    let random = uuid(4242);
+
+    let list = list(&app, &org, &event, &tt, false).await;
+    let (door, _) = device(&app, &org, &list, "North").await;
+
+    // Online: each is answered with its rejection, never ADMITTED.
+    for (n, ticket, reason) in [
+        (1, &random, "invalid"),
+        (2, &foreign, "wrong_event"),
+        (3, &unlisted, "not_on_list"),
+    ] {
+        let answer = app
+            .ok(
+                None,
+                ADMIT,
+                json!({ "t": door, "s": scan(&uuid(n), ticket, n as i64, "ENTRY") }),
+            )
+            .await;
+        assert_eq!(
+            (
+                &answer["admitScan"]["decision"],
+                &answer["admitScan"]["reason"]
+            ),
+            (&json!("REJECTED"), &json!(reason)),
+            "{reason}"
+        );
+        assert_eq!(answer["admitScan"]["classification"], json!("REJECTED"));
+    }
+
+    // Offline pushes claiming admissions are stored as rejections; the genuine one stands.
+    let batch = json!([
+        scan(&uuid(11), &random, 10, "ENTRY"),
+        scan(&uuid(12), &foreign, 11, "ENTRY"),
+        scan(&uuid(13), &unlisted, 12, "EXIT"),
+        scan(&uuid(14), genuine, 13, "ENTRY"),
+    ]);
+    let pushed = app
+        .ok(None, PUSH, json!({ "t": door, "s": batch.clone() }))
+        .await;
+    let got: Vec<(Value, Value)> = (0..4)
+        .map(|i| {
+            let r = &pushed["pushScans"][i];
+            (r["classification"].clone(), r["reason"].clone())
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (json!("REJECTED"), json!("invalid")),
+            (json!("REJECTED"), json!("wrong_event")),
+            (json!("REJECTED"), json!("not_on_list")),
+            (json!("ADMITTED"), Value::Null),
+        ]
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM scans WHERE decision = 'admitted'"
+        )
+        .await,
+        1,
+        "only the genuine ticket was admitted"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM scans WHERE reason = 'invalid' AND ticket_id IS NULL"
+        )
+        .await,
+        2,
+        "a ticket the server never issued is not recorded as one"
+    );
+    // The door pushes the same reports again (it keeps what it showed): nothing changes.
+    let head = count(&app, "SELECT MAX(seq) FROM scans").await;
+    let again = app.ok(None, PUSH, json!({ "t": door, "s": batch })).await;
+    assert_eq!(again["pushScans"][1]["reason"], json!("wrong_event"));
+    assert_eq!(count(&app, "SELECT MAX(seq) FROM scans").await, head);
 }

@@ -13,6 +13,7 @@ use guichet_server::payments::stripe::{StripeProvider, sign_webhook};
 use guichet_server::payments::{Authorization, PaymentError, PaymentProvider};
 use serde_json::{Value, json};
 
+use crate::checkout::{CHECKOUT, hold, on_sale};
 use crate::support::{TestApp, event_input, str_of, ticket_input};
 
 /// One request as the fake received it.
@@ -105,6 +106,20 @@ async fn intents(
             StatusCode::OK,
             json!({ "id": format!("pi_{n}"), "status": "requires_action" }),
         )
+    } else if body.contains("payment_method=pm_capture_fails") {
+        // Authorises; every capture of this intent answers 500 (see `intent_action`).
+        (
+            StatusCode::OK,
+            json!({ "id": format!("pi_{n}_capture_fails"), "status": "requires_capture" }),
+        )
+    } else if body.contains("payment_method=pm_detached") {
+        (
+            StatusCode::BAD_REQUEST,
+            json!({ "error": { "type": "invalid_request_error", "code": "resource_missing", "param": "payment_method" } }),
+        )
+    } else if body.contains("payment_method=pm_hangs") {
+        std::future::pending::<()>().await;
+        unreachable!("a pending future never completes")
     } else if body.contains("payment_method=pm_card_chargeDeclined") {
         (
             StatusCode::PAYMENT_REQUIRED,
@@ -134,6 +149,16 @@ async fn intent_action(
     .await
     {
         return (replay.0, axum::Json(replay.1));
+    }
+    if action == "capture" && id.ends_with("_capture_fails") {
+        return remember(
+            &fake,
+            &headers,
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({ "error": { "type": "api_error" } }),
+            ),
+        );
     }
     let status = if action == "capture" {
         "succeeded"
@@ -446,4 +471,293 @@ async fn checkout_over_stripe_survives_duplicate_and_reordered_webhooks() {
         (last.path.as_str(), field(&last, "amount")),
         ("/v1/refunds", Some("5000"))
     );
+}
+
+/// Runs each `async fn(TestApp, Fake)` on both engines, the server talking to a fresh fake.
+macro_rules! on_both_with_stripe {
+    ($($name:ident),* $(,)?) => { $(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let (base, fake) = super::fake_stripe().await;
+                let app = crate::support::TestApp::sqlite_with(|c| super::use_stripe(c, &base)).await;
+                super::$name(app, fake).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(skip_postgres, ignore = "built with GUICHET_SKIP_POSTGRES=1")]
+            async fn postgres() {
+                let (base, fake) = super::fake_stripe().await;
+                let app = crate::support::TestApp::postgres_with(|c| super::use_stripe(c, &base));
+                super::$name(app.await, fake).await
+            }
+        }
+    )* };
+}
+
+on_both_with_stripe!(
+    a_refused_payment_method_declines_and_returns_the_stock,
+    unanswered_captures_end_with_the_intent_cancelled_and_the_stock_returned,
+    a_hanging_provider_does_not_delay_hold_expiry,
+);
+
+fn use_stripe(c: &mut guichet_server::config::Config, base: &str) {
+    c.payment_provider = "stripe".into();
+    c.stripe_api_base = base.to_owned();
+    c.stripe_secret_key = Some("sk_test_123".into());
+    c.stripe_webhook_secret = Some(WEBHOOK_SECRET.into());
+    c.hold_ttl_secs = 2;
+}
+
+async fn scalar(app: &TestApp, sql: &str, bind: &str) -> i64 {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    match app.db() {
+        guichet_server::db::Db::Sqlite(pool) => {
+            sqlx::query_scalar(sql).bind(bind).fetch_one(pool).await
+        }
+        guichet_server::db::Db::Postgres(pool) => {
+            sqlx::query_scalar(sql).bind(bind).fetch_one(pool).await
+        }
+    }
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn text(app: &TestApp, sql: &str, bind: &str) -> String {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    match app.db() {
+        guichet_server::db::Db::Sqlite(pool) => {
+            sqlx::query_scalar(sql).bind(bind).fetch_one(pool).await
+        }
+        guichet_server::db::Db::Postgres(pool) => {
+            sqlx::query_scalar(sql).bind(bind).fetch_one(pool).await
+        }
+    }
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Stock of one ticket type: available + held (active or checking out) + valid tickets =
+/// capacity. Returns what is available.
+async fn stock_adds_up(app: &TestApp, tt: &str) -> i64 {
+    let capacity = scalar(app, "SELECT capacity FROM ticket_types WHERE id = $1", tt).await;
+    let available = scalar(
+        app,
+        "SELECT CAST(COALESCE(SUM(available), 0) AS BIGINT) FROM inventory_buckets \
+         WHERE ticket_type_id = $1",
+        tt,
+    )
+    .await;
+    let held = scalar(
+        app,
+        "SELECT CAST(COALESCE(SUM(a.quantity), 0) AS BIGINT) FROM hold_allocations a \
+         JOIN holds h ON h.id = a.hold_id \
+         WHERE a.ticket_type_id = $1 AND h.status IN ('active', 'converting')",
+        tt,
+    )
+    .await;
+    let sold = scalar(
+        app,
+        "SELECT COUNT(*) FROM tickets WHERE ticket_type_id = $1 AND status = 'valid'",
+        tt,
+    )
+    .await;
+    assert_eq!(
+        available + held + sold,
+        capacity,
+        "available {available} + held {held} + sold {sold} = capacity {capacity}"
+    );
+    available
+}
+
+fn calls_to(fake: &Fake, suffix: &str) -> Vec<Recorded> {
+    fake.requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with(suffix))
+        .collect()
+}
+
+async fn a_refused_payment_method_declines_and_returns_the_stock(app: TestApp, fake: Fake) {
+    let org = app.organizer("refused-org@example.org").await;
+    let (event, tt) = on_sale(&app, &org, 2500).await;
+    let (buyer, _, _) = app.sign_up("refused@example.org", "ATTENDEE").await;
+    let h = hold(&app, &buyer, &event, &tt, 3, "refused-hold").await;
+    assert_eq!(stock_adds_up(&app, &tt).await, 17);
+
+    // Stripe answers 400 `resource_missing` on the payment method: definitive.
+    let vars = json!({ "h": h, "t": "pm_detached", "k": "refused-pay" });
+    assert_eq!(
+        app.err(Some(&buyer), CHECKOUT, vars.clone()).await,
+        "PAYMENT_DECLINED"
+    );
+    assert_eq!(
+        calls_to(&fake, "/v1/payment_intents").len(),
+        1,
+        "not retried"
+    );
+    let status = "SELECT status FROM orders WHERE hold_id = $1";
+    assert_eq!(text(&app, status, &h).await, "declined");
+    assert_eq!(
+        text(&app, "SELECT status FROM holds WHERE id = $1", &h).await,
+        "released"
+    );
+    assert_eq!(
+        stock_adds_up(&app, &tt).await,
+        20,
+        "the stock is back on sale"
+    );
+
+    // The recovery sweep has nothing to retry, and a retry of the request is answered the same.
+    let later = chrono::Utc::now().timestamp() + 3600;
+    guichet_server::checkout::resume(&app.state, later)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        app.err(Some(&buyer), CHECKOUT, vars).await,
+        "PAYMENT_DECLINED"
+    );
+    assert_eq!(calls_to(&fake, "/v1/payment_intents").len(), 1);
+    assert_eq!(stock_adds_up(&app, &tt).await, 20);
+}
+
+async fn unanswered_captures_end_with_the_intent_cancelled_and_the_stock_returned(
+    app: TestApp,
+    fake: Fake,
+) {
+    let org = app.organizer("unanswered-org@example.org").await;
+    let (event, tt) = on_sale(&app, &org, 2500).await;
+    let (buyer, _, _) = app.sign_up("unanswered@example.org", "ATTENDEE").await;
+    let h = hold(&app, &buyer, &event, &tt, 2, "unanswered-hold").await;
+    let order = app
+        .ok(
+            Some(&buyer),
+            CHECKOUT,
+            json!({ "h": h, "t": "pm_capture_fails", "k": "unanswered-pay" }),
+        )
+        .await;
+    assert_eq!(
+        order["checkout"]["status"], "PROCESSING",
+        "capture outcome unknown"
+    );
+    let order_id = str_of(&order["checkout"]["id"]);
+    assert_eq!(
+        stock_adds_up(&app, &tt).await,
+        18,
+        "held while the outcome is unknown"
+    );
+
+    // The sweep retries; after the bounded attempts it cancels and returns the stock.
+    let later = chrono::Utc::now().timestamp() + 3600;
+    let mut sweeps = 0;
+    while text(&app, "SELECT status FROM orders WHERE id = $1", &order_id).await == "authorized" {
+        sweeps += 1;
+        assert!(sweeps <= 10, "still retrying after {sweeps} sweeps");
+        guichet_server::checkout::resume(&app.state, later)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let max = guichet_server::checkout::MAX_UNKNOWN_OUTCOMES;
+    assert_eq!(
+        scalar(&app, "SELECT attempts FROM orders WHERE id = $1", &order_id).await,
+        max
+    );
+    assert_eq!(
+        text(&app, "SELECT status FROM orders WHERE id = $1", &order_id).await,
+        "declined"
+    );
+    assert_eq!(
+        text(&app, "SELECT status FROM holds WHERE id = $1", &h).await,
+        "released"
+    );
+    let cancels = calls_to(&fake, "/cancel");
+    assert_eq!(cancels.len(), 1);
+    assert_eq!(cancels[0].idempotency_key, format!("{order_id}:cancel"));
+    let captures = calls_to(&fake, "/capture");
+    assert!(
+        captures
+            .iter()
+            .all(|c| c.idempotency_key == format!("{order_id}:capture")),
+        "every capture carried the same key"
+    );
+    assert_eq!(stock_adds_up(&app, &tt).await, 20);
+
+    // Resolved for good: later sweeps call nobody.
+    let calls = fake.requests().len();
+    guichet_server::checkout::resume(&app.state, later)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(fake.requests().len(), calls);
+    let seen = app
+        .ok(
+            Some(&buyer),
+            "query($id: ID!) { order(id: $id) { status failure } }",
+            json!({ "id": order_id }),
+        )
+        .await;
+    assert_eq!(seen["order"]["status"], "DECLINED");
+    assert!(
+        str_of(&seen["order"]["failure"]).contains("authorisation was released"),
+        "{seen}"
+    );
+}
+
+async fn a_hanging_provider_does_not_delay_hold_expiry(app: TestApp, fake: Fake) {
+    let org = app.organizer("hang-org@example.org").await;
+    let (event, tt) = on_sale(&app, &org, 2500).await;
+    let (payer, _, payer_id) = app.sign_up("hang-payer@example.org", "ATTENDEE").await;
+    let paying = hold(&app, &payer, &event, &tt, 1, "hang-hold").await;
+    // The payer's checkout never gets an answer from the provider.
+    let state = app.state.clone();
+    let stuck = paying.clone();
+    let checkout = tokio::spawn(async move {
+        guichet_server::checkout::checkout(&state, &payer_id, &stuck, "pm_hangs", "hang-pay").await
+    });
+    let orders = "SELECT COUNT(*) FROM orders WHERE hold_id = $1";
+    while scalar(&app, orders, &paying).await == 0 || fake.requests().is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // Old enough for the recovery sweep to pick it up (and hang on it too).
+    let backdate = "UPDATE orders SET updated_at = updated_at - 60 WHERE hold_id = $1";
+    scalar_exec(&app, backdate, &paying).await;
+
+    let (other, _, _) = app.sign_up("hang-other@example.org", "ATTENDEE").await;
+    let idle = hold(&app, &other, &event, &tt, 2, "hang-idle").await;
+    let sweeper = guichet_server::graphql::booking::spawn_sweeper(
+        app.state.clone(),
+        std::time::Duration::from_millis(200),
+    );
+    let hold_status = "SELECT status FROM holds WHERE id = $1";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(8);
+    while text(&app, hold_status, &idle).await == "active" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the idle hold (2 s) was not expired within 8 s while the provider hung"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(text(&app, hold_status, &idle).await, "expired");
+    assert!(!checkout.is_finished(), "the provider was still hanging");
+    assert!(
+        calls_to(&fake, "/v1/payment_intents").len() >= 2,
+        "the recovery sweep was waiting on the provider too"
+    );
+    assert_eq!(text(&app, hold_status, &paying).await, "converting");
+    assert_eq!(stock_adds_up(&app, &tt).await, 19);
+    sweeper.abort();
+    checkout.abort();
+}
+
+async fn scalar_exec(app: &TestApp, sql: &str, bind: &str) {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    let affected = match app.db() {
+        guichet_server::db::Db::Sqlite(pool) => sqlx::query(sql)
+            .bind(bind)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()),
+        guichet_server::db::Db::Postgres(pool) => sqlx::query(sql)
+            .bind(bind)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()),
+    }
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(affected, 1);
 }

@@ -152,8 +152,13 @@ impl TestApp {
 
     /// Over a fresh PostgreSQL database.
     pub async fn postgres() -> TestApp {
+        TestApp::postgres_with(|_| {}).await
+    }
+
+    /// Over a fresh PostgreSQL database, with configuration tweaks.
+    pub async fn postgres_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         let pg = PgDatabase::create().await;
-        let mut app = TestApp::start(&pg.url.clone(), |_| {}).await;
+        let mut app = TestApp::start(&pg.url.clone(), tweak).await;
         app._pg = Some(pg);
         app
     }
