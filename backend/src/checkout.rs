@@ -241,14 +241,10 @@ async fn decline(
     reason: &str,
     now: i64,
 ) -> Result<bool, StoreError> {
-    let moved = state
+    state
         .db
-        .advance_order(&order.id, from, "declined", None, Some(reason), now)
-        .await?;
-    if moved {
-        state.db.release_converting_hold(&order.hold_id).await?;
-    }
-    Ok(moved)
+        .close_order_releasing_hold(order, from, "declined", reason, now)
+        .await
 }
 
 /// Cancels an authorised order's intent (idempotent key `<order>:cancel`) and declines it.
@@ -293,21 +289,10 @@ async fn refund_all(
     failure: &str,
     now: i64,
 ) -> Result<bool, StoreError> {
-    let moved = state
+    state
         .db
-        .advance_order(
-            &order.id,
-            "captured",
-            "refund_pending",
-            None,
-            Some(failure),
-            now,
-        )
-        .await?;
-    if moved {
-        state.db.release_converting_hold(&order.hold_id).await?;
-    }
-    Ok(moved)
+        .close_order_releasing_hold(order, "captured", "refund_pending", failure, now)
+        .await
 }
 
 /// Signs and stores the order's tickets with its event's active key (created on the

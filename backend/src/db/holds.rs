@@ -365,13 +365,36 @@ impl Db {
     /// stock to the buckets it came from. Returns false if it was not active: a hold being
     /// checked out can neither be released nor expire under the payment.
     pub async fn end_hold(&self, id: &str, status: &'static str) -> Result<bool, StoreError> {
-        self.end_hold_from(id, "active", status).await
+        self.end_hold_from(id, "active", status, None).await
     }
 
     /// Gives back the stock of a hold whose checkout failed (declined, or refunded in
     /// compensation).
     pub async fn release_converting_hold(&self, id: &str) -> Result<bool, StoreError> {
-        self.end_hold_from(id, "converting", "released").await
+        self.end_hold_from(id, "converting", "released", None).await
+    }
+
+    /// Closes an order that will issue no ticket (`from` → `to`, `declined` or
+    /// `refund_pending`, with its reason) and gives its hold's stock back, in one
+    /// transaction: no crash between the two can leave a closed order keeping its seats.
+    /// False if the order was not in `from` any more (another worker moved it).
+    pub async fn close_order_releasing_hold(
+        &self,
+        order: &super::orders::OrderRow,
+        from: &str,
+        to: &str,
+        failure: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let closing = OrderClosing {
+            order_id: &order.id,
+            from,
+            to,
+            failure,
+            now,
+        };
+        self.end_hold_from(&order.hold_id, "converting", "released", Some(closing))
+            .await
     }
 
     async fn end_hold_from(
@@ -379,9 +402,27 @@ impl Db {
         id: &str,
         from: &'static str,
         status: &'static str,
+        order: Option<OrderClosing<'_>>,
     ) -> Result<bool, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
+            if let Some(o) = &order {
+                let moved = sqlx::query(
+                    "UPDATE orders SET status = $3, failure = $4, updated_at = $5 \
+                     WHERE id = $1 AND status = $2",
+                )
+                .bind(o.order_id)
+                .bind(o.from)
+                .bind(o.to)
+                .bind(o.failure)
+                .bind(o.now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if moved == 0 {
+                    return Ok(false);
+                }
+            }
             let ended = sqlx::query("UPDATE holds SET status = $2 WHERE id = $1 AND status = $3")
                 .bind(id)
                 .bind(status)
@@ -390,7 +431,12 @@ impl Db {
                 .await?
                 .rows_affected();
             if ended == 0 {
-                return Ok(false);
+                // With an order to close, closing it still counts (its hold was already
+                // released); alone, nothing happened.
+                if order.is_some() {
+                    tx.commit().await?;
+                }
+                return Ok(order.is_some());
             }
             let allocations: Vec<(String, i64, i64)> = sqlx::query_as(
                 "SELECT ticket_type_id, bucket, quantity FROM hold_allocations WHERE hold_id = $1 \
@@ -434,6 +480,16 @@ impl Db {
         }
         Ok(expired)
     }
+}
+
+/// An order's move that travels with its hold's release.
+#[derive(Debug)]
+struct OrderClosing<'a> {
+    order_id: &'a str,
+    from: &'a str,
+    to: &'a str,
+    failure: &'a str,
+    now: i64,
 }
 
 /// What a hold needs to know about one ticket type.
