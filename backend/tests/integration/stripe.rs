@@ -30,6 +30,9 @@ struct Recorded {
 struct Fake {
     requests: Arc<Mutex<Vec<Recorded>>>,
     replies: Arc<Mutex<HashMap<String, (StatusCode, Value)>>>,
+    /// While set, captures of `pm_capture_flaky` intents get a 502 from in front of Stripe
+    /// (nothing executed, so nothing is remembered under the key).
+    flaky_captures_fail: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Fake {
@@ -112,6 +115,11 @@ async fn intents(
             StatusCode::OK,
             json!({ "id": format!("pi_{n}_capture_fails"), "status": "requires_capture" }),
         )
+    } else if body.contains("payment_method=pm_capture_flaky") {
+        (
+            StatusCode::OK,
+            json!({ "id": format!("pi_{n}_flaky"), "status": "requires_capture" }),
+        )
     } else if body.contains("payment_method=pm_detached") {
         (
             StatusCode::BAD_REQUEST,
@@ -149,6 +157,17 @@ async fn intent_action(
     .await
     {
         return (replay.0, axum::Json(replay.1));
+    }
+    if action == "capture"
+        && id.ends_with("_flaky")
+        && fake
+            .flaky_captures_fail
+            .load(std::sync::atomic::Ordering::SeqCst)
+    {
+        return (
+            StatusCode::BAD_GATEWAY,
+            axum::Json(json!({ "error": { "type": "api_error" } })),
+        );
     }
     if action == "capture" && id.ends_with("_capture_fails") {
         return remember(
@@ -318,16 +337,7 @@ async fn deliver(app: &TestApp, payload: &str, signature: &str) -> StatusCode {
     app.send(req).await.0
 }
 
-#[tokio::test]
-async fn checkout_over_stripe_survives_duplicate_and_reordered_webhooks() {
-    let (base, fake) = fake_stripe().await;
-    let app = TestApp::sqlite_with(|c| {
-        c.payment_provider = "stripe".into();
-        c.stripe_api_base = base.clone();
-        c.stripe_secret_key = Some("sk_test_123".into());
-        c.stripe_webhook_secret = Some(WEBHOOK_SECRET.into());
-    })
-    .await;
+async fn checkout_over_stripe_survives_duplicate_and_reordered_webhooks(app: TestApp, fake: Fake) {
     let org = app.organizer("stripe-org@example.org").await;
     let event = str_of(
         &app.ok(
@@ -498,6 +508,8 @@ on_both_with_stripe!(
     a_refused_payment_method_declines_and_returns_the_stock,
     unanswered_captures_end_with_the_intent_cancelled_and_the_stock_returned,
     a_hanging_provider_does_not_delay_hold_expiry,
+    webhooks_delivered_while_the_order_is_processing_complete_it_once,
+    checkout_over_stripe_survives_duplicate_and_reordered_webhooks,
 );
 
 fn use_stripe(c: &mut guichet_server::config::Config, base: &str) {
@@ -760,4 +772,85 @@ async fn scalar_exec(app: &TestApp, sql: &str, bind: &str) {
     }
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(affected, 1);
+}
+
+/// The provider's notices arrive while the order is still processing (its capture's answer
+/// was lost three times), twice and out of order, all at once: they complete it, once —
+/// one capture key, the hold's tickets issued a single time, stock adding up.
+async fn webhooks_delivered_while_the_order_is_processing_complete_it_once(
+    app: TestApp,
+    fake: Fake,
+) {
+    let app = Arc::new(app);
+    let org = app.organizer("nudge-org@example.org").await;
+    let (event, tt) = on_sale(&app, &org, 2500).await;
+    let (buyer, _, _) = app.sign_up("nudge@example.org", "ATTENDEE").await;
+    let h = hold(&app, &buyer, &event, &tt, 2, "nudge-hold").await;
+    fake.flaky_captures_fail
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let order = app
+        .ok(
+            Some(&buyer),
+            CHECKOUT,
+            json!({ "h": h, "t": "pm_capture_flaky", "k": "nudge-pay" }),
+        )
+        .await;
+    assert_eq!(order["checkout"]["status"], json!("PROCESSING"), "{order}");
+    let order_id = str_of(&order["checkout"]["id"]);
+    assert_eq!(
+        text(&app, "SELECT status FROM orders WHERE id = $1", &order_id).await,
+        "authorized"
+    );
+    // Stripe's side recovers; its notices arrive — all at once, duplicated, one stale.
+    fake.flaky_captures_fail
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let now = chrono::Utc::now().timestamp();
+    let succeeded = json!({ "id": "evt_1", "type": "payment_intent.succeeded", "data": { "object": { "id": "pi_1", "metadata": { "order_id": order_id } } } }).to_string();
+    let failed_late = json!({ "id": "evt_0", "type": "payment_intent.payment_failed", "data": { "object": { "id": "pi_1", "metadata": { "order_id": order_id } } } }).to_string();
+    let barrier = Arc::new(tokio::sync::Barrier::new(3));
+    let deliveries: Vec<_> = [
+        (succeeded.clone(), now),
+        (succeeded, now),
+        (failed_late, now - 30),
+    ]
+    .into_iter()
+    .map(|(payload, at)| {
+        let (app, barrier) = (app.clone(), barrier.clone());
+        tokio::spawn(async move {
+            barrier.wait().await;
+            let signature = sign_webhook(payload.as_bytes(), WEBHOOK_SECRET, at);
+            deliver(&app, &payload, &signature).await
+        })
+    })
+    .collect();
+    for delivery in deliveries {
+        assert_eq!(
+            delivery.await.unwrap_or_else(|e| panic!("{e}")),
+            StatusCode::OK
+        );
+    }
+    let after = app
+        .ok(
+            Some(&buyer),
+            "query($id: ID!) { order(id: $id) { status tickets { id status } } }",
+            json!({ "id": order_id }),
+        )
+        .await;
+    assert_eq!(after["order"]["status"], json!("COMPLETED"), "{after}");
+    assert_eq!(after["order"]["tickets"].as_array().map(Vec::len), Some(2));
+    let issued = scalar(
+        &app,
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM tickets WHERE order_id = $1",
+        &order_id,
+    )
+    .await;
+    assert_eq!(issued, 2, "tickets issued once");
+    let captures = calls_to(&fake, "/capture");
+    assert!(
+        captures
+            .iter()
+            .all(|c| c.idempotency_key == format!("{order_id}:capture")),
+        "every capture carries the one key"
+    );
+    crate::checkout::assert_stock_consistent(&app).await;
 }
