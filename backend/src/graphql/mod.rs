@@ -170,6 +170,22 @@ fn refusal_response(state: &AppState, refusal: &limits::Refusal) -> Response {
 
 /// `POST /graphql`.
 pub async fn post(State(state): State<AppState>, req: Request) -> Response {
+    // A GraphQL request is JSON. Refusing other types also keeps plain HTML forms (which can
+    // post text/plain or form data cross-site without a preflight) away from mutations.
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        state.metrics.graphql_error(Code::InvalidInput);
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::InvalidInput,
+            "send the GraphQL request as Content-Type: application/json",
+        );
+    }
     let context = RequestContext {
         caller: caller(&state, req.headers()),
         client: client_address(&state, &req),

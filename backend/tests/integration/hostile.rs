@@ -222,6 +222,10 @@ async fn hostile_input_is_refused_without_state_change(app: TestApp) {
 
 async fn sql_looking_strings_are_just_text(app: TestApp) {
     let org = app.organizer("bobby@example.org").await;
+    // A second event, so that an injected "match everything" would show up.
+    let bystander = app
+        .event(&org, event_input("Unrelated concert", 3), true)
+        .await;
     let title = "Robert'); DROP TABLE events;-- \"quoted\" * OR 1=1";
     let id = app
         .event(
@@ -260,7 +264,13 @@ async fn sql_looking_strings_are_just_text(app: TestApp) {
             .as_array()
             .cloned()
             .unwrap_or_default();
-        assert!(nodes.len() <= 1, "{text}: {nodes:?}");
+        // Each is plain text: it can find the event whose title holds those words, never
+        // the bystander (an injected condition or FTS operator would match everything).
+        assert!(
+            nodes.iter().all(|n| n["id"] == json!(id)),
+            "{text}: {nodes:?}"
+        );
+        assert!(!nodes.iter().any(|n| n["id"] == json!(bystander)), "{text}");
     }
     let hit = app
         .ok(
@@ -291,4 +301,46 @@ async fn content_type_and_method_are_checked() {
         .unwrap_or_else(|e| panic!("{e}"));
     let (status, _, _) = app.send(req).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    // A mutation sent as a form or as text (what a cross-site HTML form can post) is refused
+    // before anything runs; JSON with a charset is fine.
+    let sign_up = r#"{"query":"mutation { signUp(input: {email: \"form@example.org\", password: \"a long enough password\", displayName: \"F\"}) { accessToken } }"}"#;
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        None,
+    ] {
+        let mut req = Request::post("/graphql");
+        if let Some(content_type) = content_type {
+            req = req.header(header::CONTENT_TYPE, content_type);
+        }
+        let req = req
+            .body(Body::from(sign_up))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (status, _, text) = app.send(req).await;
+        assert_eq!(
+            status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type:?}"
+        );
+        let body: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_INPUT");
+    }
+    let req = Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .body(Body::from(sign_up))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, _, text) = app.send(req).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(text.contains("accessToken"), "{text}");
+    // Only the JSON attempt created an account.
+    let (n,): (i64,) = guichet_server::with_pool!(app.db(), |pool| {
+        sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM users WHERE email = 'form@example.org'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+    });
+    assert_eq!(n, 1);
 }
