@@ -176,6 +176,9 @@ async fn search_finds_the_right_events_in_order(app: TestApp) {
     assert!(!past.is_empty());
 }
 
+/// Events published while a client pages through the list: between every two pages some
+/// land before the client's position and some after it. Nothing that existed is skipped,
+/// nothing shows twice, and what lands ahead of the position is found.
 async fn pagination_is_stable_under_concurrent_inserts(app: TestApp) {
     let org = app.organizer("pager@example.org").await;
     let mut before = HashSet::new();
@@ -189,24 +192,10 @@ async fn pagination_is_stable_under_concurrent_inserts(app: TestApp) {
             .await,
         );
     }
-    let app = std::sync::Arc::new(app);
-    let writer = {
-        let (app, org) = (app.clone(), org.clone());
-        tokio::spawn(async move {
-            for i in 0..16 {
-                // Some land before the reader's position, some after.
-                app.event(
-                    &org,
-                    event_input(&format!("Concurrent {i}"), (i * 11) % 45),
-                    true,
-                )
-                .await;
-            }
-        })
-    };
     let mut seen: Vec<(String, String)> = Vec::new();
     let mut after: Option<String> = None;
-    loop {
+    let (mut behind, mut ahead) = (HashSet::new(), HashSet::new());
+    for page in 0.. {
         let data = app.ok(None, "query($after: String) { events(first: 5, after: $after) { nodes { id startsAt } pageInfo { endCursor hasNextPage } } }", json!({ "after": after })).await;
         for n in data["events"]["nodes"].as_array().into_iter().flatten() {
             seen.push((str_of(&n["startsAt"]), str_of(&n["id"])));
@@ -215,15 +204,45 @@ async fn pagination_is_stable_under_concurrent_inserts(app: TestApp) {
             break;
         }
         after = Some(str_of(&data["events"]["pageInfo"]["endCursor"]));
-        tokio::task::yield_now().await;
+        // While the client is between pages: two events start before everything it has
+        // seen, two after everything that existed.
+        if page < 4 {
+            for k in 0..2 {
+                let n = page * 2 + k;
+                behind.insert(
+                    app.event(&org, event_input(&format!("Early {n}"), -10 - n), true)
+                        .await,
+                );
+                ahead.insert(
+                    app.event(&org, event_input(&format!("Late {n}"), 100 + n), true)
+                        .await,
+                );
+            }
+        }
     }
-    writer.await.unwrap_or_else(|e| panic!("writer: {e}"));
+    assert_eq!(
+        (behind.len(), ahead.len()),
+        (8, 8),
+        "the inserts landed mid-paging"
+    );
     let ids: HashSet<&String> = seen.iter().map(|(_, id)| id).collect();
     assert_eq!(ids.len(), seen.len(), "an event appeared on two pages");
     for id in &before {
         assert!(
             ids.contains(id),
             "event {id} that existed before paging was skipped"
+        );
+    }
+    for id in &ahead {
+        assert!(
+            ids.contains(id),
+            "event {id} published ahead of the client was missed"
+        );
+    }
+    for id in &behind {
+        assert!(
+            !ids.contains(id),
+            "event {id} published behind the client came back"
         );
     }
     let keys: Vec<(chrono::DateTime<chrono::Utc>, &String)> = seen
