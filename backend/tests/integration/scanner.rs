@@ -438,15 +438,31 @@ async fn pushes_are_exactly_once_and_the_earlier_entry_wins(app: TestApp) {
             .collect();
         json!({ "t": token, "s": scans })
     };
-    tokio::join!(
-        app.ok(None, PUSH, batch(0, &a)),
-        app.ok(None, PUSH, batch(1, &b)),
-        app.ok(None, PUSH, batch(2, &a)),
-        app.ok(None, PUSH, batch(3, &b)),
-    );
-    let seqs = count(&app, "SELECT COUNT(DISTINCT seq) FROM scans").await;
+    let stored_before = count(&app, "SELECT COUNT(*) FROM scans").await;
+    let app = std::sync::Arc::new(app);
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(4));
+    let pushes: Vec<_> = [(0, &a), (1, &b), (2, &a), (3, &b)]
+        .into_iter()
+        .map(|(i, token)| {
+            let (app, barrier, vars) = (app.clone(), barrier.clone(), batch(i, token));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                app.ok(None, PUSH, vars).await
+            })
+        })
+        .collect();
+    for push in pushes {
+        let answer = push.await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(answer["pushScans"].as_array().map(Vec::len), Some(20));
+    }
     let rows = count(&app, "SELECT COUNT(*) FROM scans").await;
+    assert_eq!(rows, stored_before + 80, "every pushed scan landed, once");
+    let seqs = count(&app, "SELECT COUNT(DISTINCT seq) FROM scans").await;
     assert_eq!(seqs, rows, "every stored scan has its own sequence number");
+    // The counter handed out exactly the numbers the rows hold last: none skipped past.
+    let top = count(&app, "SELECT MAX(seq) FROM scans").await;
+    let counter = count(&app, "SELECT MAX(seq) FROM scan_counters").await;
+    assert_eq!(top, counter, "the list's counter and its newest scan agree");
 }
 
 async fn online_decisions_refuse_a_second_entry(app: TestApp) {
