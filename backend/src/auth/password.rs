@@ -97,10 +97,10 @@ mod tests {
     async fn hashes_verify_and_differ_by_salt() {
         let a = hash("correct horse battery".into())
             .await
-            .unwrap_or_default();
+            .unwrap_or_else(|e| panic!("hash: {e}"));
         let b = hash("correct horse battery".into())
             .await
-            .unwrap_or_default();
+            .unwrap_or_else(|e| panic!("hash: {e}"));
         assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
         assert_ne!(a, b);
         assert!(verify("correct horse battery".into(), Some(a.clone())).await);

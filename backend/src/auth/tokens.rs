@@ -143,9 +143,14 @@ mod tests {
             role: Role::Organizer,
         };
         let now = chrono::Utc::now().timestamp();
-        let token = keys().issue_access(&p, now).unwrap_or_default();
+        let token = keys()
+            .issue_access(&p, now)
+            .unwrap_or_else(|| panic!("issued"));
         assert_eq!(keys().verify_access(&token), Some(p.clone()));
-        let stale = keys().issue_access(&p, now - 901).unwrap_or_default();
+        let stale = keys()
+            .issue_access(&p, now - 901)
+            .unwrap_or_else(|| panic!("issued"));
+        assert_ne!(stale, token);
         assert_eq!(keys().verify_access(&stale), None);
     }
 
@@ -158,10 +163,18 @@ mod tests {
         let now = chrono::Utc::now().timestamp();
         let other = TokenKeys::new(&[8u8; 32], 900, 3600)
             .issue_access(&p, now)
-            .unwrap_or_default();
+            .unwrap_or_else(|| panic!("issued"));
+        // The same claims under the other secret verify there, not here.
+        assert_eq!(
+            TokenKeys::new(&[8u8; 32], 900, 3600).verify_access(&other),
+            Some(p.clone())
+        );
         assert_eq!(keys().verify_access(&other), None);
-        let token = keys().issue_access(&p, now).unwrap_or_default();
+        let token = keys()
+            .issue_access(&p, now)
+            .unwrap_or_else(|| panic!("issued"));
         let forged = token.replacen("eyJ", "eyK", 2);
+        assert_ne!(forged, token);
         assert_eq!(keys().verify_access(&forged), None);
         assert_eq!(keys().verify_access("not a jwt"), None);
     }
