@@ -288,8 +288,11 @@ mod tests {
             "ana@.org",
             "a@b@c.org",
         ] {
-            assert!(normalise_email(bad).is_err(), "{bad}");
+            let refused = normalise_email(bad).err().map(|e| (e.code, e.field));
+            assert_eq!(refused, Some((Code::InvalidInput, Some("email"))), "{bad}");
         }
-        assert!(normalise_email(&format!("{}@x.org", "a".repeat(250))).is_err());
+        let long = format!("{}@x.org", "a".repeat(250));
+        let refused = normalise_email(&long).err().map(|e| (e.code, e.field));
+        assert_eq!(refused, Some((Code::InvalidInput, Some("email"))));
     }
 }

@@ -327,9 +327,18 @@ mod tests {
     #[test]
     fn idempotency_keys_are_bounded_and_plain() {
         assert!(check_key("0190-abcd-ef").is_ok());
-        assert!(check_key("short").is_err());
-        assert!(check_key(&"k".repeat(65)).is_err());
-        assert!(check_key("has space in it").is_err());
-        assert!(check_key("semi;colon;key").is_err());
+        for bad in [
+            "short",
+            &"k".repeat(65),
+            "has space in it",
+            "semi;colon;key",
+        ] {
+            let refused = check_key(bad).err().map(|e| (e.code, e.field));
+            assert_eq!(
+                refused,
+                Some((Code::InvalidInput, Some("idempotencyKey"))),
+                "{bad}"
+            );
+        }
     }
 }

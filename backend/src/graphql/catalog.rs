@@ -469,6 +469,7 @@ async fn transition(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Code;
 
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
@@ -477,8 +478,14 @@ mod tests {
             decode_cursor(&row_cursor),
             Ok((1_800_000_000, "0190-abc".to_owned()))
         );
-        assert!(decode_cursor("%%%").is_err());
-        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("nocolon")).is_err());
-        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("x:1")).is_err());
+        for bad in [
+            "%%%".to_owned(),
+            URL_SAFE_NO_PAD.encode("nocolon"),
+            URL_SAFE_NO_PAD.encode("x:1"),
+            "a".repeat(201),
+        ] {
+            let refused = decode_cursor(&bad).err().map(|e| (e.code, e.field));
+            assert_eq!(refused, Some((Code::InvalidInput, Some("after"))), "{bad}");
+        }
     }
 }

@@ -731,7 +731,8 @@ mod tests {
             "x.1.2",
             "f.1.-4",
         ] {
-            assert!(Cursor::decode(bad).is_err(), "{bad}");
+            let refused = Cursor::decode(bad).err().map(|e| (e.code, e.field));
+            assert_eq!(refused, Some((Code::InvalidInput, Some("cursor"))), "{bad}");
         }
     }
 

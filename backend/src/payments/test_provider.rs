@@ -254,8 +254,11 @@ mod tests {
             Ok(()),
             "replayed refund"
         );
-        assert!(
-            p.refund(&intent, 3000, "r2").await.is_err(),
+        assert_eq!(
+            p.refund(&intent, 3000, "r2").await,
+            Err(PaymentError::Provider(
+                "refund exceeds the captured amount".into()
+            )),
             "more than captured"
         );
         assert_eq!(p.charges()[&intent].refunded_minor, 3000);

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, StatusCode};
 use guichet_server::notify::{Webhook, deliver_due};
-use guichet_server::payments::stripe::verify_webhook;
+use guichet_server::payments::stripe::{WebhookError, verify_webhook};
 use serde_json::{Value, json};
 
 use crate::checkout::{CHECKOUT, hold, on_sale};
@@ -106,10 +106,20 @@ async fn notifications_are_signed_retried_and_delivered_once(app: TestApp) {
     let (delivery, signature, body) = &seen[1];
     assert_eq!(delivery, &id);
     assert!(verify_webhook(body, signature, "whsec_test", now + 10, 300).is_ok());
-    assert!(verify_webhook(body, signature, "another_secret", now + 10, 300).is_err());
+    assert_eq!(
+        verify_webhook(body, signature, "another_secret", now + 10, 300),
+        Err(WebhookError::Mismatch)
+    );
     let mut tampered = body.clone();
     tampered.push(b' ');
-    assert!(verify_webhook(&tampered, signature, "whsec_test", now + 10, 300).is_err());
+    assert_eq!(
+        verify_webhook(&tampered, signature, "whsec_test", now + 10, 300),
+        Err(WebhookError::Mismatch)
+    );
+    assert_eq!(
+        verify_webhook(body, signature, "whsec_test", now + 10_000, 300),
+        Err(WebhookError::Stale)
+    );
     let body: Value = serde_json::from_slice(body).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(body["id"], json!(id));
     assert_eq!(body["topic"], "order.completed");
