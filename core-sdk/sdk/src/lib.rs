@@ -29,6 +29,7 @@ pub mod api;
 pub mod booking;
 pub mod catalog;
 mod client;
+mod core;
 mod error;
 pub mod notify;
 pub mod organizer;

@@ -156,17 +156,22 @@ impl Drop for TaskHandle {
     }
 }
 
-/// Runs `work` on the tokio runtime as a task reporting to `listener`, and returns its
-/// handle (the SDK's long tasks use it; hosts may wrap their own work too). Cancelling
-/// aborts the future at its next await point and reports [`Outcome::Cancelled`].
-pub fn spawn_task<F>(task: Task, listener: Arc<dyn ProgressListener>, work: F) -> TaskHandle
+/// Runs `work` on `runtime` as a task reporting to `listener`, and returns its handle.
+/// Callable from any thread, inside a runtime or not. Cancelling aborts the future at its
+/// next await point and reports [`Outcome::Cancelled`].
+pub(crate) fn spawn_task<F>(
+    runtime: &tokio::runtime::Handle,
+    task: Task,
+    listener: Arc<dyn ProgressListener>,
+    work: F,
+) -> TaskHandle
 where
     F: std::future::Future<Output = Result<(), Error>> + Send + 'static,
 {
     let finished = Arc::new(AtomicBool::new(false));
     let reported = Arc::new(AtomicBool::new(false));
     let (done, report, to_listener) = (finished.clone(), reported.clone(), listener.clone());
-    let join = tokio::spawn(async move {
+    let join = runtime.spawn(async move {
         let result = work.await;
         if !report.swap(true, Ordering::AcqRel) {
             // Tell the listener first: once `is_finished` is true, it has been told.
@@ -262,7 +267,12 @@ mod tests {
     #[tokio::test]
     async fn a_task_reports_its_outcome_once_and_cancel_stops_it() {
         let log = Arc::new(Log::default());
-        let handle = spawn_task(Task::WalletSync, log.clone(), async { Ok(()) });
+        let handle = spawn_task(
+            &tokio::runtime::Handle::current(),
+            Task::WalletSync,
+            log.clone(),
+            async { Ok(()) },
+        );
         while !handle.is_finished() {
             tokio::task::yield_now().await;
         }
@@ -270,10 +280,15 @@ mod tests {
         assert_eq!(*log.0.lock().unwrap(), vec!["Completed".to_owned()]);
 
         let log = Arc::new(Log::default());
-        let handle = spawn_task(Task::WalletSync, log.clone(), async {
-            std::future::pending::<()>().await;
-            Ok(())
-        });
+        let handle = spawn_task(
+            &tokio::runtime::Handle::current(),
+            Task::WalletSync,
+            log.clone(),
+            async {
+                std::future::pending::<()>().await;
+                Ok(())
+            },
+        );
         assert!(!handle.is_finished());
         drop(handle);
         assert_eq!(*log.0.lock().unwrap(), vec!["Cancelled".to_owned()]);

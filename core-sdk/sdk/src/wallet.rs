@@ -114,7 +114,7 @@ impl Client {
     pub fn sync_wallet_task(&self, listener: Arc<dyn ProgressListener>) -> TaskHandle {
         let client = self.clone();
         let reporter = listener.clone();
-        spawn_task(Task::WalletSync, listener, async move {
+        spawn_task(self.runtime(), Task::WalletSync, listener, async move {
             client
                 .sync_wallet_reporting(Some(reporter))
                 .await

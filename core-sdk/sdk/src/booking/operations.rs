@@ -360,7 +360,7 @@ impl Client {
     pub fn resume_pending_task(&self, listener: Arc<dyn ProgressListener>) -> TaskHandle {
         let client = self.clone();
         let reporter = listener.clone();
-        spawn_task(Task::ResumePending, listener, async move {
+        spawn_task(self.runtime(), Task::ResumePending, listener, async move {
             client
                 .resume_pending_reporting(Some(reporter))
                 .await

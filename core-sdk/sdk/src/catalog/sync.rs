@@ -76,7 +76,7 @@ impl Client {
     pub fn sync_catalog_task(&self, listener: Arc<dyn ProgressListener>) -> TaskHandle {
         let client = self.clone();
         let reporter = listener.clone();
-        spawn_task(Task::CatalogSync, listener, async move {
+        spawn_task(self.runtime(), Task::CatalogSync, listener, async move {
             client
                 .sync_catalog_reporting(Some(reporter))
                 .await

@@ -32,7 +32,7 @@ impl Client {
     pub fn sync_task(&self, listener: Arc<dyn ProgressListener>) -> TaskHandle {
         let client = self.clone();
         let reporter = listener.clone();
-        spawn_task(Task::Sync, listener, async move {
+        spawn_task(self.runtime(), Task::Sync, listener, async move {
             client.sync_reporting(Some(reporter)).await.map(|_| ())
         })
     }

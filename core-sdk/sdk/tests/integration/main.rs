@@ -14,4 +14,5 @@ mod scanner_sync;
 mod scanning;
 mod server;
 mod session;
+mod threads;
 mod transport;

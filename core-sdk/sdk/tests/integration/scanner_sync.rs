@@ -158,7 +158,7 @@ impl Transport for Net {
 
 /// Sells `n` tickets of a fresh event (in orders of up to 6) and returns
 /// (organizer token, event, ticket type, [(order, ticket, credential)]).
-async fn sold(
+pub(crate) async fn sold(
     server: &TestServer,
     tag: &str,
     n: usize,
@@ -204,7 +204,13 @@ async fn sold(
 }
 
 /// A check-in list at gates north and south; returns its id.
-async fn list(server: &TestServer, org: &str, event: &str, tt: &str, re_entry: bool) -> String {
+pub(crate) async fn list(
+    server: &TestServer,
+    org: &str,
+    event: &str,
+    tt: &str,
+    re_entry: bool,
+) -> String {
     let data = server
         .ok(
             Some(org),
@@ -215,7 +221,7 @@ async fn list(server: &TestServer, org: &str, event: &str, tt: &str, re_entry: b
     data["createCheckInList"]["id"].as_str().unwrap().to_owned()
 }
 
-async fn pairing_code(server: &TestServer, org: &str, list: &str) -> String {
+pub(crate) async fn pairing_code(server: &TestServer, org: &str, list: &str) -> String {
     let data = server
         .ok(
             Some(org),
