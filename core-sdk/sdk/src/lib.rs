@@ -41,4 +41,4 @@ pub mod transport;
 pub mod wallet;
 
 pub use client::{Client, ClientBuilder, DATABASE_FILE, SyncReport};
-pub use error::{Error, SecretStoreError, StorageError};
+pub use error::{BoundaryError, Error, ErrorKind, SecretStoreError, StorageError};

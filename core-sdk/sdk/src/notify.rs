@@ -12,7 +12,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::Error;
+use crate::{BoundaryError, Error};
 
 /// Which long-running task a progress report is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,13 +48,8 @@ pub enum Outcome {
     Completed,
     /// It was cancelled through its handle.
     Cancelled,
-    /// It failed; `code` is [`Error::code`].
-    Failed {
-        /// Stable machine code.
-        code: String,
-        /// Human message.
-        message: String,
-    },
+    /// It failed, with the error as the flat shape every shell hands its host.
+    Failed(BoundaryError),
 }
 
 impl Outcome {
@@ -62,10 +57,7 @@ impl Outcome {
     pub fn of(result: &Result<(), Error>) -> Outcome {
         match result {
             Ok(()) => Outcome::Completed,
-            Err(error) => Outcome::Failed {
-                code: error.code().to_owned(),
-                message: error.to_string(),
-            },
+            Err(error) => Outcome::Failed(error.to_boundary()),
         }
     }
 }

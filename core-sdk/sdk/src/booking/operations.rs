@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::convert::{hold_from, order_from};
 use super::{Hold, HoldLine, HoldStatus, Order, TicketStatus};
-use crate::api::ErrorCode;
+use crate::ErrorKind;
 use crate::api::operations::{
     Checkout, HoldById, HoldTickets, OrderById, RefundOrder, ReleaseHold, checkout, hold_by_id,
     hold_tickets, order_by_id, refund_order, release_hold,
@@ -212,10 +212,10 @@ fn is_final(error: &Error) -> bool {
     match error {
         Error::Api(e) => !matches!(
             e.code,
-            ErrorCode::RateLimited
-                | ErrorCode::Internal
-                | ErrorCode::Unknown
-                | ErrorCode::Unauthenticated
+            ErrorKind::RateLimited
+                | ErrorKind::Internal
+                | ErrorKind::Unknown
+                | ErrorKind::Unauthenticated
         ),
         _ => false,
     }
@@ -557,7 +557,7 @@ impl Client {
                 };
                 match self.authed::<RefundOrder>(variables, true).await {
                     Ok(data) => Ok(Answer::Order(order_from!(refund_order, data.refund_order))),
-                    Err(Error::Api(e)) if e.code == ErrorCode::Conflict => {
+                    Err(Error::Api(e)) if e.code == ErrorKind::Conflict => {
                         // Nothing left to refund: done already (by an earlier send whose
                         // answer was lost), or never refundable. The order tells which.
                         let order = self.fetch_order(order_id).await?;
@@ -656,12 +656,12 @@ mod tests {
                 field: None,
             })
         };
-        assert!(is_final(&api(ErrorCode::SoldOut)));
-        assert!(is_final(&api(ErrorCode::PaymentDeclined)));
-        assert!(is_final(&api(ErrorCode::Conflict)));
-        assert!(!is_final(&api(ErrorCode::Internal)));
-        assert!(!is_final(&api(ErrorCode::RateLimited)));
-        assert!(!is_final(&api(ErrorCode::Unauthenticated)));
+        assert!(is_final(&api(ErrorKind::SoldOut)));
+        assert!(is_final(&api(ErrorKind::PaymentDeclined)));
+        assert!(is_final(&api(ErrorKind::Conflict)));
+        assert!(!is_final(&api(ErrorKind::Internal)));
+        assert!(!is_final(&api(ErrorKind::RateLimited)));
+        assert!(!is_final(&api(ErrorKind::Unauthenticated)));
         assert!(!is_final(&Error::SessionExpired));
         assert!(!is_final(&Error::Transport(
             crate::transport::TransportError::Timeout

@@ -13,7 +13,7 @@ use tokio::sync::MutexGuard;
 
 use super::Client;
 use crate::Error;
-use crate::api::ErrorCode;
+use crate::ErrorKind;
 use crate::api::operations::{
     LogIn, LogOut, Me, RefreshSession, SignUp, log_in, log_out, me, refresh_session, sign_up,
 };
@@ -163,7 +163,7 @@ impl Client {
             .run::<Q>(variables.clone(), Some(token.clone()), idempotent)
             .await
         {
-            Err(Error::Api(e)) if e.code == ErrorCode::Unauthenticated => {
+            Err(Error::Api(e)) if e.code == ErrorKind::Unauthenticated => {
                 let token = self.refresh_after_rejection(&token).await?;
                 self.api()
                     .run::<Q>(variables, Some(token), idempotent)
@@ -224,7 +224,7 @@ impl Client {
                 **guard = Some(session);
                 Ok(token)
             }
-            Err(Error::Api(e)) if e.code == ErrorCode::Unauthenticated => {
+            Err(Error::Api(e)) if e.code == ErrorKind::Unauthenticated => {
                 **guard = None;
                 self.forget_session().await?;
                 self.notify(Change::Session);

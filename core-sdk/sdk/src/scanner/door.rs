@@ -27,7 +27,7 @@ use super::wire::{
 };
 use super::{PendingScan, ScanOutcome, now_ms};
 use crate::Error;
-use crate::api::ErrorCode;
+use crate::ErrorKind;
 use crate::api::operations::{AdmitScan, PushScans, RedeemPairing, ScannerSync};
 use crate::api::operations::{admit_scan, push_scans, redeem_pairing, scanner_sync};
 use crate::core::{Core, Setup, blocking, create_dir};
@@ -322,7 +322,7 @@ impl Door {
                         online: true,
                     });
                 }
-                Ok(Err(error)) if error.api_code() == Some(ErrorCode::DeviceRevoked) => {
+                Ok(Err(error)) if error.kind() == ErrorKind::DeviceRevoked => {
                     self.wipe().await?;
                     return Err(Error::DeviceRevoked);
                 }
@@ -399,7 +399,7 @@ impl Door {
                 self.reached();
                 Ok(value)
             }
-            Err(error) if error.api_code() == Some(ErrorCode::DeviceRevoked) => {
+            Err(error) if error.kind() == ErrorKind::DeviceRevoked => {
                 self.wipe().await?;
                 Err(Error::DeviceRevoked)
             }

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use guichet_sdk::Error;
-use guichet_sdk::api::ErrorCode;
+use guichet_sdk::ErrorKind;
 use guichet_sdk::booking::{HoldLine, HoldStatus, OrderStatus, TicketStatus};
 use guichet_sdk::notify::{Change, ChangeListener, Outcome, Progress, ProgressListener, Task};
 use guichet_sdk::session::Role;
@@ -149,17 +149,14 @@ async fn attendee_books_pays_carries_tickets_offline_and_refunds() {
     // A declined card: a definitive failure, not a pending operation; nothing charged.
     let third = client.hold(&event, &line(&standing, 1)).await.unwrap();
     let declined = client.checkout(&third.id, Some("tok_declined")).await;
-    assert_eq!(
-        declined.unwrap_err().api_code(),
-        Some(ErrorCode::PaymentDeclined)
-    );
+    assert_eq!(declined.unwrap_err().kind(), ErrorKind::PaymentDeclined);
     assert!(client.pending_operations().await.unwrap().is_empty());
     assert_eq!(server.money().0, 1);
 
     // Sold out: the server's code.
     let greedy = client.hold(&event, &line(&standing, 6)).await.unwrap();
     let too_many = client.hold(&event, &line(&standing, 6)).await;
-    assert_eq!(too_many.unwrap_err().api_code(), Some(ErrorCode::SoldOut));
+    assert_eq!(too_many.unwrap_err().kind(), ErrorKind::SoldOut);
     client.release_hold(&greedy.id).await.unwrap();
 
     // A wallet sync as a task with progress, and change notifications all along.

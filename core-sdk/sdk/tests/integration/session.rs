@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use guichet_sdk::api::ErrorCode;
+use guichet_sdk::ErrorKind;
 use guichet_sdk::session::{Role, SecretStore};
 use guichet_sdk::{Error, SecretStoreError};
 
@@ -53,10 +53,7 @@ async fn sign_up_survives_a_restart_and_log_out_ends_the_session() {
 
     // Wrong password: the server's code, not a panic or a transport error.
     let error = again.log_in("ada@example.org", "wrong password!").await;
-    assert_eq!(
-        error.unwrap_err().api_code(),
-        Some(ErrorCode::Unauthenticated)
-    );
+    assert_eq!(error.unwrap_err().kind(), ErrorKind::Unauthenticated);
     let back = again.log_in("ADA@example.org", PASSWORD).await.unwrap();
     assert_eq!(back.id, account.id);
 }
