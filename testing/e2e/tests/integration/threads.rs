@@ -11,7 +11,7 @@ use guichet_sdk::scanner::Door;
 use guichet_sdk::session::Role;
 
 use crate::scanner_sync::{list, pairing_code, sold};
-use crate::server::{PASSWORD, TestServer, new_account};
+use guichet_e2e::{PASSWORD, TestServer, new_account};
 
 /// Forwards each task's outcome to the test.
 struct Finished(std::sync::Mutex<Sender<(Task, Outcome)>>);

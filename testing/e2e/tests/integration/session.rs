@@ -8,7 +8,7 @@ use guichet_sdk::session::{Role, SecretStore};
 use guichet_sdk::{Error, SecretStoreError};
 
 use crate::faults::Recorder;
-use crate::server::{PASSWORD, TestServer, new_account};
+use guichet_e2e::{PASSWORD, TestServer, new_account};
 
 /// A host's secure storage (a Keychain stand-in): secrets in memory, inspectable.
 #[derive(Debug, Default)]

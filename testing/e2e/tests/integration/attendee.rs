@@ -11,7 +11,7 @@ use guichet_sdk::notify::{Change, ChangeListener, Outcome, Progress, ProgressLis
 use guichet_sdk::session::Role;
 use guichet_sdk::transport::{Call, Transport, TransportError};
 
-use crate::server::{TestServer, new_account};
+use guichet_e2e::{TestServer, new_account};
 
 #[derive(Default)]
 struct Seen(Mutex<Vec<String>>);
@@ -181,7 +181,7 @@ async fn attendee_books_pays_carries_tickets_offline_and_refunds() {
     client.log_out().await.unwrap();
     assert!(matches!(client.my_tickets().await, Err(Error::NotSignedIn)));
     client
-        .log_in("ann@example.org", crate::server::PASSWORD)
+        .log_in("ann@example.org", guichet_e2e::PASSWORD)
         .await
         .unwrap();
     assert!(client.my_tickets().await.unwrap().is_empty());
@@ -214,9 +214,7 @@ async fn an_order_left_processing_reaches_the_wallet_when_the_server_finishes_it
     );
     // The server's recovery sweep finishes it (as its sweeper does every few seconds).
     let now = chrono::Utc::now().timestamp() + 60;
-    guichet_server::checkout::resume(&server.state, now)
-        .await
-        .unwrap();
+    server.resume_orders(now).await;
     client.sync_wallet().await.unwrap();
     assert_eq!(
         client.order(&order.id).await.unwrap().status,

@@ -8,7 +8,7 @@ use guichet_sdk::booking::{HoldLine, TicketStatus};
 use guichet_sdk::organizer::{EventChanges, EventDraft, EventStatus, TicketTypeDraft};
 use guichet_sdk::session::Role;
 
-use crate::server::{TestServer, new_account};
+use guichet_e2e::{TestServer, new_account};
 
 fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text).unwrap().to_utc()
