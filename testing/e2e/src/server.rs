@@ -86,6 +86,12 @@ impl TestServer {
         }
     }
 
+    /// Stops the server and waits until its port no longer answers.
+    pub async fn stop(mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+    }
+
     /// A client of this server over HTTP, with its data in `dir`.
     pub fn client(&self, dir: &std::path::Path) -> ClientBuilder {
         Client::builder(&self.url, dir)
