@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex};
 use crate::{BoundaryError, Error};
 
 /// Which long-running task a progress report is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Task {
     /// Everything [`Client::sync`](crate::Client::sync) runs.
@@ -31,7 +32,7 @@ pub enum Task {
 }
 
 /// How far a task has got.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Progress {
     /// The task.
     pub task: Task,
@@ -42,7 +43,8 @@ pub struct Progress {
 }
 
 /// How a task ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// It finished.
     Completed,
@@ -72,7 +74,8 @@ pub trait ProgressListener: Send + Sync {
 }
 
 /// What changed in the local data.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Change {
     /// Signed in, signed out, or the session ended.
@@ -284,6 +287,26 @@ mod tests {
         assert!(!handle.is_finished());
         drop(handle);
         assert_eq!(*log.0.lock().unwrap(), vec!["Cancelled".to_owned()]);
+    }
+
+    #[test]
+    fn outcomes_and_progress_cross_a_boundary_as_plain_json() {
+        let failed = Outcome::of(&Err(Error::NotSignedIn));
+        let json = serde_json::to_value(&failed).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({ "failed": { "kind": "NOT_SIGNED_IN", "message": "sign in first" } })
+        );
+        assert_eq!(serde_json::from_value::<Outcome>(json).unwrap(), failed);
+        let progress = Progress {
+            task: Task::DoorSync,
+            done: 3,
+            total: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&progress).unwrap(),
+            serde_json::json!({ "task": "door_sync", "done": 3, "total": null })
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::qr::TicketQr;
 use crate::{Client, Error};
 
 /// What the wallet shows of an event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EventSummary {
     /// The event.
     pub id: String,
@@ -35,7 +35,7 @@ pub struct EventSummary {
 }
 
 /// A ticket in the wallet, with its event when known.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WalletTicket {
     /// The ticket, with its credential text.
     pub ticket: Ticket,
@@ -61,7 +61,7 @@ impl WalletTicket {
 }
 
 /// What a wallet sync brought.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WalletSync {
     /// Orders held now.
     pub orders: usize,

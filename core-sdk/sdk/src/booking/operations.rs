@@ -31,7 +31,8 @@ use crate::store::{Completion, OperationRow};
 use crate::{Client, Error};
 
 /// What an operation does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OperationKind {
     /// Reserve tickets.
     Hold,
@@ -55,7 +56,8 @@ impl OperationKind {
 }
 
 /// Where an operation is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OperationState {
     /// Written, not answered for good yet: resume it.
     Pending,
@@ -120,7 +122,7 @@ impl OperationRequest {
 }
 
 /// An operation as the host sees it in the queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PendingOperation {
     /// Id, also the idempotency key sent with it.
     pub id: String,

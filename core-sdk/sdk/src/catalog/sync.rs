@@ -12,7 +12,7 @@ use crate::{Client, Error};
 const PAGE: i64 = 1_000;
 
 /// What a catalog sync did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CatalogSync {
     /// Pages pulled.
     pub pages: usize,

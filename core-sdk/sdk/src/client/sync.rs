@@ -10,7 +10,7 @@ use crate::notify::{Progress, ProgressListener, Task, TaskHandle, spawn_task};
 use crate::wallet::WalletSync;
 
 /// What [`Client::sync`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SyncReport {
     /// The offline catalog's refresh.
     pub catalog: CatalogSync,

@@ -44,7 +44,7 @@ const TOKEN_KEY: &str = "scanner-device-token";
 pub const PUSH_BATCH: usize = 200;
 
 /// How a door talks to the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DoorOptions {
     /// Longest wait for the server's online decision before deciding offline.
     pub online_budget: Duration,
@@ -65,7 +65,7 @@ impl Default for DoorOptions {
 }
 
 /// A scan's outcome at the door, and whether the server took part in it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DoorScan {
     /// What to show (already durable).
     pub outcome: ScanOutcome,
@@ -74,7 +74,7 @@ pub struct DoorScan {
 }
 
 /// What a [`Door::sync`] did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DoorSyncReport {
     /// Scans pushed.
     pub pushed: usize,
