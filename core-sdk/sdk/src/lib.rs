@@ -25,6 +25,12 @@
 //! APIs are synchronous and do blocking disk I/O: async hosts call them from
 //! `spawn_blocking` or a dedicated thread, never from an async worker.
 
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
+
+#[cfg(feature = "uniffi")]
+mod ffi_types;
+
 pub mod api;
 pub mod booking;
 pub mod catalog;
