@@ -6,6 +6,7 @@ use async_graphql::ErrorExtensions;
 use guichet_domain::catalog::CatalogError;
 use guichet_domain::checkin::CheckInListError;
 use guichet_domain::geo::GeoError;
+use guichet_domain::hold_rules::HoldRuleError;
 
 use crate::db::StoreError;
 
@@ -89,6 +90,15 @@ impl From<CheckInListError> for ApiError {
             _ => "input.ticketTypeIds",
         };
         ApiError::invalid(field, e.to_string())
+    }
+}
+
+impl From<HoldRuleError> for ApiError {
+    fn from(e: HoldRuleError) -> ApiError {
+        match e.field() {
+            Some(field) => ApiError::invalid(field, e.to_string()),
+            None => ApiError::new(Code::Conflict, e.to_string()),
+        }
     }
 }
 
