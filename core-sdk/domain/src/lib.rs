@@ -3,7 +3,9 @@
 //! Sans-I/O: no tokio, no SQL, no HTTP. Everything here is a pure function of its inputs.
 
 pub mod catalog;
+pub mod error_code;
 pub mod geo;
+pub mod hold_rules;
 pub mod inventory;
 pub mod money;
 pub mod text;

@@ -5,7 +5,7 @@
 mod error;
 pub(crate) mod operations;
 
-pub use error::{ApiError, ErrorCode};
+pub use error::ApiError;
 
 use std::sync::Arc;
 
@@ -24,11 +24,6 @@ impl Api {
     /// An API over `transport`.
     pub fn new(transport: Arc<dyn Transport>) -> Api {
         Api { transport }
-    }
-
-    /// The transport underneath.
-    pub fn transport(&self) -> &Arc<dyn Transport> {
-        &self.transport
     }
 
     /// Runs operation `Q`. `idempotent` marks calls the transport may repeat after an

@@ -21,17 +21,19 @@ use serde::{Deserialize, Serialize};
 
 use super::convert::{hold_from, order_from};
 use super::{Hold, HoldLine, HoldStatus, Order, TicketStatus};
-use crate::api::ErrorCode;
 use crate::api::operations::{
     Checkout, HoldById, HoldTickets, OrderById, RefundOrder, ReleaseHold, checkout, hold_by_id,
     hold_tickets, order_by_id, refund_order, release_hold,
 };
 use crate::notify::{Change, Progress, ProgressListener, Task, TaskHandle, spawn_task};
 use crate::store::{Completion, OperationRow};
+use crate::{BoundaryError, ErrorKind};
 use crate::{Client, Error};
 
 /// What an operation does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[serde(rename_all = "snake_case")]
 pub enum OperationKind {
     /// Reserve tickets.
     Hold,
@@ -55,7 +57,9 @@ impl OperationKind {
 }
 
 /// Where an operation is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[serde(rename_all = "snake_case")]
 pub enum OperationState {
     /// Written, not answered for good yet: resume it.
     Pending,
@@ -67,6 +71,7 @@ pub enum OperationState {
 
 /// An operation's arguments, as persisted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OperationRequest {
     /// Reserve tickets of an event.
@@ -120,7 +125,8 @@ impl OperationRequest {
 }
 
 /// An operation as the host sees it in the queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PendingOperation {
     /// Id, also the idempotency key sent with it.
     pub id: String,
@@ -134,8 +140,8 @@ pub struct PendingOperation {
     pub attempts: u32,
     /// Once succeeded: the id of the hold or order it produced.
     pub result_id: Option<String>,
-    /// The last error's code ([`Error::code`]) and message.
-    pub last_error: Option<(String, String)>,
+    /// The last error, as the host would have been given it.
+    pub last_error: Option<BoundaryError>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }
@@ -158,7 +164,10 @@ impl TryFrom<OperationRow> for PendingOperation {
             state,
             attempts: u32::try_from(row.attempts).unwrap_or(u32::MAX),
             result_id: row.result,
-            last_error: row.error,
+            last_error: row.error.map(|(code, message)| BoundaryError {
+                kind: ErrorKind::from_wire(&code).unwrap_or(ErrorKind::Unknown),
+                message,
+            }),
             created_at: Utc
                 .timestamp_millis_opt(row.created_at)
                 .single()
@@ -212,10 +221,10 @@ fn is_final(error: &Error) -> bool {
     match error {
         Error::Api(e) => !matches!(
             e.code,
-            ErrorCode::RateLimited
-                | ErrorCode::Internal
-                | ErrorCode::Unknown
-                | ErrorCode::Unauthenticated
+            ErrorKind::RateLimited
+                | ErrorKind::Internal
+                | ErrorKind::Unknown
+                | ErrorKind::Unauthenticated
         ),
         _ => false,
     }
@@ -360,7 +369,7 @@ impl Client {
     pub fn resume_pending_task(&self, listener: Arc<dyn ProgressListener>) -> TaskHandle {
         let client = self.clone();
         let reporter = listener.clone();
-        spawn_task(Task::ResumePending, listener, async move {
+        spawn_task(self.runtime(), Task::ResumePending, listener, async move {
             client
                 .resume_pending_reporting(Some(reporter))
                 .await
@@ -557,7 +566,7 @@ impl Client {
                 };
                 match self.authed::<RefundOrder>(variables, true).await {
                     Ok(data) => Ok(Answer::Order(order_from!(refund_order, data.refund_order))),
-                    Err(Error::Api(e)) if e.code == ErrorCode::Conflict => {
+                    Err(Error::Api(e)) if e.code == ErrorKind::Conflict => {
                         // Nothing left to refund: done already (by an earlier send whose
                         // answer was lost), or never refundable. The order tells which.
                         let order = self.fetch_order(order_id).await?;
@@ -656,12 +665,12 @@ mod tests {
                 field: None,
             })
         };
-        assert!(is_final(&api(ErrorCode::SoldOut)));
-        assert!(is_final(&api(ErrorCode::PaymentDeclined)));
-        assert!(is_final(&api(ErrorCode::Conflict)));
-        assert!(!is_final(&api(ErrorCode::Internal)));
-        assert!(!is_final(&api(ErrorCode::RateLimited)));
-        assert!(!is_final(&api(ErrorCode::Unauthenticated)));
+        assert!(is_final(&api(ErrorKind::SoldOut)));
+        assert!(is_final(&api(ErrorKind::PaymentDeclined)));
+        assert!(is_final(&api(ErrorKind::Conflict)));
+        assert!(!is_final(&api(ErrorKind::Internal)));
+        assert!(!is_final(&api(ErrorKind::RateLimited)));
+        assert!(!is_final(&api(ErrorKind::Unauthenticated)));
         assert!(!is_final(&Error::SessionExpired));
         assert!(!is_final(&Error::Transport(
             crate::transport::TransportError::Timeout

@@ -26,17 +26,19 @@ pub use clock::now_ms;
 pub use door::{
     DOOR_DATABASE_FILE, Door, DoorBuilder, DoorOptions, DoorScan, DoorSyncReport, PUSH_BATCH,
 };
+/// The domain's scanner vocabulary, re-exported so a host needs no `guichet-domain`.
+pub use guichet_domain::admission::{Decision, InvalidCause, ScanClass, ScanRejection};
+pub use guichet_domain::checkin::{CheckInList, Direction};
+pub use guichet_domain::credential::{TicketClaims, Validity};
 
-use guichet_domain::admission::{Checkpoint, Decision};
-use guichet_domain::checkin::Direction;
-use guichet_domain::credential::TicketClaims;
+use guichet_domain::admission::Checkpoint;
 use uuid::Uuid;
 
 use crate::Error;
 use crate::store::{ScanRecord, Store};
 
 /// What a scan gave: the decision to show, and the stored scan's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ScanOutcome {
     /// The stored scan (already durable when this value exists).
     pub scan_id: Uuid,
