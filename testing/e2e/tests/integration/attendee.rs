@@ -153,9 +153,18 @@ async fn attendee_books_pays_carries_tickets_offline_and_refunds() {
     assert!(client.pending_operations().await.unwrap().is_empty());
     assert_eq!(server.money().0, 1);
 
-    // Sold out: the server's code.
+    // One buyer holds at most maxPerOrder (6) at once; past the stock, another buyer gets
+    // the server's SOLD_OUT.
     let greedy = client.hold(&event, &line(&standing, 6)).await.unwrap();
-    let too_many = client.hold(&event, &line(&standing, 6)).await;
+    let hoarding = client.hold(&event, &line(&standing, 1)).await;
+    assert_eq!(hoarding.unwrap_err().kind(), ErrorKind::InvalidInput);
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = server.client(other_dir.path()).open().await.unwrap();
+    other
+        .sign_up(new_account("bob@example.org", Role::Attendee))
+        .await
+        .unwrap();
+    let too_many = other.hold(&event, &line(&standing, 6)).await;
     assert_eq!(too_many.unwrap_err().kind(), ErrorKind::SoldOut);
     client.release_hold(&greedy.id).await.unwrap();
 
