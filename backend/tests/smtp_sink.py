@@ -4,13 +4,14 @@ and renamed, so a reader never sees half a message).
 
     python smtp_sink.py <port> <dir>
 
-Prints "READY <port>" once it accepts connections, and stops when its standard input
-closes (the test dropped it) or on SIGTERM/SIGINT.
+Prints "READY <port>" once it accepts connections, and stops on SIGTERM/SIGINT or, when
+its standard input is a pipe (the test's), when that pipe closes.
 """
 
 import itertools
 import os
 import signal
+import stat
 import sys
 import threading
 
@@ -45,7 +46,8 @@ def main():
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+    if stat.S_ISFIFO(os.fstat(0).st_mode):
+        threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
     print("READY %d" % port, flush=True)
     stop.wait()
     controller.stop()

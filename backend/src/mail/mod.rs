@@ -164,6 +164,7 @@ impl Mailer {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // A failed unwrap is the test failing.
 mod tests {
     use super::*;
 

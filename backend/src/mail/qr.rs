@@ -53,6 +53,7 @@ pub fn png(text: &str, module_px: usize) -> Result<Vec<u8>, QrError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // A failed unwrap is the test failing.
 mod tests {
     use super::*;
 

@@ -426,6 +426,7 @@ fn split_subject(text: &str) -> Option<(&str, &str)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // A failed unwrap is the test failing.
 mod tests {
     use super::*;
 
