@@ -602,6 +602,64 @@ mod tests {
     }
 
     #[test]
+    fn smtp_needs_a_sender_and_an_smtp_url_and_hides_its_password() {
+        let lookup = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let ok = Config::from_lookup(&lookup(&[
+            (
+                "GUICHET_SMTP_URL",
+                "smtps://mailer:hunter22@smtp.example.org:465",
+            ),
+            ("GUICHET_MAIL_FROM", "Guichet <tickets@example.org>"),
+            ("GUICHET_MAIL_MAX_ATTEMPTS", "4"),
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ok.mail_max_attempts, 4);
+        assert_eq!(
+            ok.mail_from.as_deref(),
+            Some("Guichet <tickets@example.org>")
+        );
+        let shown = format!("{ok:?}");
+        assert!(!shown.contains("hunter22"), "{shown}");
+        assert!(
+            shown.contains("smtps://mailer:<redacted>@smtp.example.org:465"),
+            "{shown}"
+        );
+        let no_from = Config::from_lookup(&lookup(&[("GUICHET_SMTP_URL", "smtp://127.0.0.1:25")]));
+        assert!(
+            matches!(
+                no_from,
+                Err(ConfigError::Invalid {
+                    name: "GUICHET_MAIL_FROM",
+                    ..
+                })
+            ),
+            "{no_from:?}"
+        );
+        let http = Config::from_lookup(&lookup(&[
+            ("GUICHET_SMTP_URL", "http://127.0.0.1:25"),
+            ("GUICHET_MAIL_FROM", "a@example.org"),
+        ]));
+        assert!(
+            matches!(
+                http,
+                Err(ConfigError::Invalid {
+                    name: "GUICHET_SMTP_URL",
+                    ..
+                })
+            ),
+            "{http:?}"
+        );
+        let off = Config::from_lookup(&lookup(&[])).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((off.smtp_url, off.mail_max_attempts), (None, 10));
+    }
+
+    #[test]
     fn postgres_requires_an_explicit_secret() {
         let config = Config {
             database_url: "postgres://x/y".into(),

@@ -1,6 +1,7 @@
 """A real SMTP server for the e-mail tests: aiosmtpd on 127.0.0.1:<port>, writing each
 message it accepts to <dir> as one raw RFC 5322 file (<n>.eml, written to a temporary name
-and renamed, so a reader never sees half a message).
+and renamed, so a reader never sees half a message). Recipients whose address starts with
+"refused" are refused for good (550), as a mailbox that does not exist.
 
     python smtp_sink.py <port> <dir>
 
@@ -23,6 +24,13 @@ class Sink:
         self.directory = directory
         self.lock = threading.Lock()
         self.counter = itertools.count(1)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        # A mailbox that does not exist, for the tests of permanent refusals.
+        if address.startswith("refused"):
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:

@@ -23,6 +23,7 @@ on_both!(
     an_smtp_server_down_then_back_gets_each_message_once_per_recipient,
     an_arabic_buyer_gets_right_to_left_mail_and_a_french_one_french,
     a_message_that_keeps_failing_becomes_a_dead_letter_in_metrics,
+    a_recipient_refused_for_good_is_a_dead_letter_at_once,
 );
 
 const FROM: &str = "Guichet <tickets@guichet.example>";
@@ -592,4 +593,54 @@ async fn a_message_that_keeps_failing_becomes_a_dead_letter_in_metrics(app: Test
         MailRound::default()
     );
     assert!(sink.messages().is_empty());
+}
+
+async fn a_recipient_refused_for_good_is_a_dead_letter_at_once(app: TestApp) {
+    let sink = Sink::start();
+    let mailer = mailer(&sink);
+    let org = app.organizer("refusing-org@example.org").await;
+    let (event, tt) = on_sale(&app, &org, 1500).await;
+    let (gone, _) = buyer(&app, "refused@example.org", None).await;
+    let (kept, _) = buyer(&app, "kept@example.org", None).await;
+    buy(&app, &gone, &event, &tt, 1, "gone").await;
+    buy(&app, &kept, &event, &tt, 1, "kept").await;
+    let now = guichet_server::db::now();
+    let r = round(&app, &mailer, now).await;
+    assert_eq!(
+        r,
+        MailRound {
+            listed: 2,
+            sent: 1,
+            retried: 0,
+            dead: 1
+        }
+    );
+    let (status, attempts, error): (String, i64, Option<String>) =
+        guichet_server::with_pool!(app.db(), |pool| {
+            sqlx::query_as(
+                "SELECT d.status, d.attempts, d.last_error FROM mail_deliveries d \
+                 JOIN users u ON u.id = d.recipient_id WHERE u.email = 'refused@example.org'",
+            )
+            .fetch_one(pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+        });
+    assert_eq!((status.as_str(), attempts), ("dead", 1));
+    let error = error.unwrap_or_default();
+    assert!(
+        error.starts_with("permanent") && error.contains("550"),
+        "{error}"
+    );
+    let (_, metrics) = metrics(&app).await;
+    assert!(
+        metrics.contains("guichet_notifications_total{outcome=\"mail_dead_letter\"} 1"),
+        "{metrics}"
+    );
+    assert_eq!(
+        round(&app, &mailer, now + 100_000).await,
+        MailRound::default()
+    );
+    let received = sink.messages();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].to, "kept@example.org");
 }
