@@ -22,7 +22,8 @@
 //!
 //! When SMTP is configured (`GUICHET_SMTP_URL`), [`mail_due`] also mails buyers, in two
 //! steps per round:
-//! 1. **Listing.** Each outbox row not yet listed (`mail_listed_at` null) gets one pending
+//! 1. **Listing.** Each outbox row not yet listed (`mail_listed_at` null, and written less
+//!    than a week ago: older ones are only marked listed) gets one pending
 //!    row in `mail_deliveries` per recipient (the buyer of an order; every ticket holder of
 //!    a cancelled or moved event), in one transaction that also marks the row listed, so
 //!    two replicas never list it twice and the key (notification, recipient) holds each
@@ -58,6 +59,10 @@ const BATCH: i64 = 100;
 const CLAIM_SECS: i64 = 60;
 /// Longest wait between two attempts.
 const MAX_BACKOFF_SECS: i64 = 3600;
+/// Notifications older than this when the mail worker first sees them are not mailed (SMTP
+/// configured long after the changes, or a worker stopped for days): a week-old "your
+/// tickets" is noise, and the wallet holds the tickets anyway.
+const MAIL_HORIZON_SECS: i64 = 7 * 24 * 3600;
 
 /// Where notifications go.
 #[derive(Clone)]
@@ -267,7 +272,15 @@ pub async fn mail_due(
 ) -> Result<MailRound, StoreError> {
     let mut round = MailRound::default();
     for row in state.db.unlisted_notifications(BATCH).await? {
-        round.listed += state.db.list_mail_recipients(&row, now).await?;
+        let fresh = row.created_at >= now - MAIL_HORIZON_SECS;
+        if !fresh {
+            tracing::warn!(
+                notification = %row.id,
+                topic = %row.topic,
+                "notification older than a week: not mailed"
+            );
+        }
+        round.listed += state.db.list_mail_recipients(&row, fresh, now).await?;
     }
     let max_attempts = state.config.mail_max_attempts.max(1);
     for row in state.db.due_mail(now, BATCH).await? {

@@ -104,10 +104,12 @@ impl Db {
 
     /// Lists the recipients of one outbox row and creates one pending delivery for each, in
     /// one transaction guarded by the row's `mail_listed_at`, so two workers never list a
-    /// row twice. Returns how many deliveries were created.
+    /// row twice. With `mail` false the row is only marked listed (too old to mail).
+    /// Returns how many deliveries were created.
     pub async fn list_mail_recipients(
         &self,
         row: &Unlisted,
+        mail: bool,
         now: i64,
     ) -> Result<usize, StoreError> {
         let payload: serde_json::Value =
@@ -125,7 +127,11 @@ impl Db {
             if won == 0 {
                 return Ok(0);
             }
-            let recipients = recipients!(tx, row.topic.as_str(), &payload, row.created_at);
+            let recipients = if mail {
+                recipients!(tx, row.topic.as_str(), &payload, row.created_at)
+            } else {
+                Vec::new()
+            };
             let mut created = 0;
             for recipient in &recipients {
                 created += sqlx::query(

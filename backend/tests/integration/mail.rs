@@ -24,6 +24,7 @@ on_both!(
     an_arabic_buyer_gets_right_to_left_mail_and_a_french_one_french,
     a_message_that_keeps_failing_becomes_a_dead_letter_in_metrics,
     a_recipient_refused_for_good_is_a_dead_letter_at_once,
+    notifications_older_than_a_week_are_not_mailed,
 );
 
 const FROM: &str = "Guichet <tickets@guichet.example>";
@@ -643,4 +644,28 @@ async fn a_recipient_refused_for_good_is_a_dead_letter_at_once(app: TestApp) {
     let received = sink.messages();
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].to, "kept@example.org");
+}
+
+async fn notifications_older_than_a_week_are_not_mailed(app: TestApp) {
+    let sink = Sink::start();
+    let mailer = mailer(&sink);
+    let org = app.organizer("late-org@example.org").await;
+    let (event, tt) = on_sale(&app, &org, 1500).await;
+    let (token, _) = buyer(&app, "late@example.org", None).await;
+    buy(&app, &token, &event, &tt, 1, "late").await;
+    // The worker first runs eight days later (SMTP configured late, or stopped for days).
+    let later = guichet_server::db::now() + 8 * 24 * 3600;
+    assert_eq!(round(&app, &mailer, later).await, MailRound::default());
+    let unlisted: (i64,) = guichet_server::with_pool!(app.db(), |pool| {
+        sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE mail_listed_at IS NULL")
+            .fetch_one(pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    });
+    assert_eq!(
+        unlisted.0, 0,
+        "the old row is marked listed, not left to scan again"
+    );
+    assert!(deliveries(&app).await.is_empty());
+    assert!(sink.messages().is_empty());
 }
