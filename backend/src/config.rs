@@ -117,6 +117,20 @@ pub struct Config {
     pub graphiql: bool,
     /// `GUICHET_INTROSPECTION`: answer `__schema` and `__type` (default on).
     pub introspection: bool,
+    /// `GUICHET_SMTP_URL`: where buyers' e-mail goes (see `notify` and `mail`):
+    /// `smtps://user:password@host:465`, `smtp://user:password@host:587?tls=required`
+    /// (STARTTLS), or `smtp://host:25` (no TLS: a local relay only). No e-mail is sent when
+    /// unset (notifications wait in the outbox).
+    pub smtp_url: Option<String>,
+    /// `GUICHET_MAIL_FROM`: the sender, `Guichet <tickets@example.org>`; required with the
+    /// SMTP URL. Its domain also ends every `Message-ID`.
+    pub mail_from: Option<String>,
+    /// `GUICHET_MAIL_TEMPLATES_DIR`: a directory of `<language>/<template>.{txt,html}` files
+    /// replacing the built-in templates one by one (default: the built-in ones only).
+    pub mail_templates_dir: Option<PathBuf>,
+    /// `GUICHET_MAIL_MAX_ATTEMPTS`: failed attempts after which an e-mail becomes a dead
+    /// letter (default 10: with the back-off, about 2.5 hours of trying).
+    pub mail_max_attempts: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -163,6 +177,10 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("graphiql", &self.graphiql)
             .field("introspection", &self.introspection)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
+            .field("mail_templates_dir", &self.mail_templates_dir)
+            .field("mail_max_attempts", &self.mail_max_attempts)
             .finish()
     }
 }
@@ -214,6 +232,10 @@ impl Default for Config {
             trusted_proxies: 0,
             graphiql: true,
             introspection: true,
+            smtp_url: None,
+            mail_from: None,
+            mail_templates_dir: None,
+            mail_max_attempts: 10,
         }
     }
 }
@@ -401,6 +423,31 @@ impl Config {
             trusted_proxies: env.parsed("GUICHET_TRUSTED_PROXIES", d.trusted_proxies)?,
             graphiql: env.flag("GUICHET_GRAPHIQL", d.graphiql)?,
             introspection: env.flag("GUICHET_INTROSPECTION", d.introspection)?,
+            smtp_url: match (env.var("GUICHET_SMTP_URL"), env.var("GUICHET_MAIL_FROM")) {
+                (Some(url), Some(_))
+                    if url.starts_with("smtp://") || url.starts_with("smtps://") =>
+                {
+                    Some(url)
+                }
+                (Some(_), Some(_)) => {
+                    return Err(ConfigError::Invalid {
+                        name: "GUICHET_SMTP_URL",
+                        reason: "expected an smtp:// or smtps:// URL".into(),
+                    });
+                }
+                (Some(_), None) => {
+                    return Err(ConfigError::Invalid {
+                        name: "GUICHET_MAIL_FROM",
+                        reason: "required with GUICHET_SMTP_URL".into(),
+                    });
+                }
+                (None, _) => None,
+            },
+            mail_from: env.var("GUICHET_MAIL_FROM"),
+            mail_templates_dir: env.var("GUICHET_MAIL_TEMPLATES_DIR").map(PathBuf::from),
+            mail_max_attempts: env
+                .parsed("GUICHET_MAIL_MAX_ATTEMPTS", d.mail_max_attempts)?
+                .max(1),
             database_url,
         })
     }
@@ -552,6 +599,64 @@ mod tests {
         let first = config.load_secret().unwrap_or_default();
         assert_eq!(first.len(), 64);
         assert_eq!(config.load_secret().unwrap_or_default(), first);
+    }
+
+    #[test]
+    fn smtp_needs_a_sender_and_an_smtp_url_and_hides_its_password() {
+        let lookup = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let ok = Config::from_lookup(&lookup(&[
+            (
+                "GUICHET_SMTP_URL",
+                "smtps://mailer:hunter22@smtp.example.org:465",
+            ),
+            ("GUICHET_MAIL_FROM", "Guichet <tickets@example.org>"),
+            ("GUICHET_MAIL_MAX_ATTEMPTS", "4"),
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ok.mail_max_attempts, 4);
+        assert_eq!(
+            ok.mail_from.as_deref(),
+            Some("Guichet <tickets@example.org>")
+        );
+        let shown = format!("{ok:?}");
+        assert!(!shown.contains("hunter22"), "{shown}");
+        assert!(
+            shown.contains("smtps://mailer:<redacted>@smtp.example.org:465"),
+            "{shown}"
+        );
+        let no_from = Config::from_lookup(&lookup(&[("GUICHET_SMTP_URL", "smtp://127.0.0.1:25")]));
+        assert!(
+            matches!(
+                no_from,
+                Err(ConfigError::Invalid {
+                    name: "GUICHET_MAIL_FROM",
+                    ..
+                })
+            ),
+            "{no_from:?}"
+        );
+        let http = Config::from_lookup(&lookup(&[
+            ("GUICHET_SMTP_URL", "http://127.0.0.1:25"),
+            ("GUICHET_MAIL_FROM", "a@example.org"),
+        ]));
+        assert!(
+            matches!(
+                http,
+                Err(ConfigError::Invalid {
+                    name: "GUICHET_SMTP_URL",
+                    ..
+                })
+            ),
+            "{http:?}"
+        );
+        let off = Config::from_lookup(&lookup(&[])).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((off.smtp_url, off.mail_max_attempts), (None, 10));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod graphql;
 mod http;
 pub mod issuing;
+pub mod mail;
 pub mod metrics;
 pub mod notify;
 pub mod payments;

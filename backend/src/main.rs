@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use guichet_server::config::Config;
-use guichet_server::{AppState, app, graphql, notify, seed};
+use guichet_server::{AppState, app, graphql, mail, notify, seed};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -72,6 +72,21 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             None
         }
     };
+    let mailer = match (&state.config.smtp_url, &state.config.mail_from) {
+        (Some(url), Some(from)) => {
+            let templates = mail::Templates::load(state.config.mail_templates_dir.as_deref())?;
+            let mailer = mail::Mailer::new(url, from, templates)?;
+            Some(notify::spawn_mail_worker(
+                state.clone(),
+                mailer,
+                std::time::Duration::from_secs(2),
+            ))
+        }
+        _ => {
+            tracing::info!("GUICHET_SMTP_URL unset: no e-mail is sent");
+            None
+        }
+    };
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
     if state_graphiql {
@@ -96,6 +111,9 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     sweeper.abort();
     if let Some(notifier) = notifier {
         notifier.abort();
+    }
+    if let Some(mailer) = mailer {
+        mailer.abort();
     }
     db.close().await;
     Ok(())

@@ -92,6 +92,38 @@ impl Db {
         }))
     }
 
+    /// The language the account reads its mail in (`en`, `fr`, `ar`; `None`: not chosen).
+    pub async fn language(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(Option<String>,)> = with_pool!(self, |pool| {
+            sqlx::query_as("SELECT language FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.and_then(|(language,)| language))
+    }
+
+    /// Sets (or with `None` clears) the account's language; [`StoreError::NotFound`] for an
+    /// unknown account.
+    pub async fn set_language(
+        &self,
+        user_id: &str,
+        language: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let n = with_pool!(self, |pool| {
+            sqlx::query("UPDATE users SET language = $2 WHERE id = $1")
+                .bind(user_id)
+                .bind(language)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     /// Stores the first refresh token of a new family (a log-in).
     pub async fn insert_refresh_token(
         &self,

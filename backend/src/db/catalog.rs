@@ -336,8 +336,8 @@ impl Db {
             let mut tx = pool.begin_write().await?;
             let status = editable_status!(tx, id);
             // Credentials carry the event's window: refuse to move it under sold tickets.
-            let (starts_at, ends_at): (i64, i64) =
-                sqlx::query_as("SELECT starts_at, ends_at FROM events WHERE id = $1")
+            let (starts_at, ends_at, venue, city): (i64, i64, String, String) =
+                sqlx::query_as("SELECT starts_at, ends_at, venue, city FROM events WHERE id = $1")
                     .bind(id)
                     .fetch_one(&mut *tx)
                     .await?;
@@ -377,6 +377,21 @@ impl Db {
             reindex!(self, tx, id, d.index_text());
             if status == "published" {
                 record_change!(tx, id, now);
+            }
+            // Ticket holders are told when the time or the place changes.
+            if status == "published"
+                && (starts_at, ends_at, venue.as_str(), city.as_str())
+                    != (d.starts_at, d.ends_at, d.venue.as_str(), d.city.as_str())
+            {
+                sqlx::query(
+                    "INSERT INTO outbox (id, topic, payload, created_at, next_attempt_at) \
+                     VALUES ($1, 'event.moved', $2, $3, $3)",
+                )
+                .bind(uuid::Uuid::now_v7().to_string())
+                .bind(serde_json::json!({ "eventId": id }).to_string())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             }
             tx.commit().await?;
         });
@@ -433,6 +448,17 @@ impl Db {
                 // A draft cancelled before publication was never public: no feed entry.
                 if status != "draft" || target == "published" {
                     record_change!(tx, id, now);
+                }
+                if target == "cancelled" && status != "draft" {
+                    sqlx::query(
+                        "INSERT INTO outbox (id, topic, payload, created_at, next_attempt_at) \
+                         VALUES ($1, 'event.cancelled', $2, $3, $3)",
+                    )
+                    .bind(uuid::Uuid::now_v7().to_string())
+                    .bind(serde_json::json!({ "eventId": id }).to_string())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
                 }
             }
             tx.commit().await?;

@@ -11,6 +11,7 @@ pub mod feed;
 pub mod hold_batch;
 pub mod holds;
 pub mod keys;
+pub mod mail;
 pub mod orders;
 pub mod scanners;
 pub mod scans;

@@ -594,6 +594,19 @@ impl Db {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            let payload = serde_json::json!({
+                "orderId": refund.order_id, "refundId": refund.id,
+                "amountMinor": refund.amount_minor,
+            });
+            sqlx::query(
+                "INSERT INTO outbox (id, topic, payload, created_at, next_attempt_at) \
+                 VALUES ($1, 'order.refunded', $2, $3, $3)",
+            )
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(payload.to_string())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             Ok(true)
         })

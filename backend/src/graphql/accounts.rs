@@ -1,6 +1,6 @@
 //! Sign-up, log-in, refresh, log-out and `me`.
 
-use async_graphql::{Context, Enum, InputObject, Object};
+use async_graphql::{ComplexObject, Context, Enum, InputObject, Object};
 
 use super::RequestContext;
 use super::types::{AuthPayload, User, instant};
@@ -32,6 +32,48 @@ pub struct SignUpInput {
     /// Defaults to ATTENDEE.
     #[graphql(default_with = "SignUpRole::Attendee")]
     pub role: SignUpRole,
+    /// The language of the account's e-mails; English when not given.
+    pub language: Option<Language>,
+}
+
+/// A language e-mails are written in.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    /// English.
+    En,
+    /// French.
+    Fr,
+    /// Arabic (right to left).
+    Ar,
+}
+
+impl From<Language> for crate::mail::Language {
+    fn from(language: Language) -> crate::mail::Language {
+        match language {
+            Language::En => crate::mail::Language::En,
+            Language::Fr => crate::mail::Language::Fr,
+            Language::Ar => crate::mail::Language::Ar,
+        }
+    }
+}
+
+#[ComplexObject]
+impl User {
+    /// The language of the account's e-mails; null when never chosen (English is used).
+    async fn language(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Language>> {
+        // `User` is only ever the caller's own account (`me`, `setLanguage`, and the session
+        // payloads of sign-up, log-in and refresh), like its e-mail address.
+        let state = ctx.data::<AppState>()?;
+        let stored = state.db.language(&self.id).await.map_err(ApiError::from)?;
+        Ok(
+            match stored.as_deref().and_then(crate::mail::Language::parse) {
+                Some(crate::mail::Language::En) => Some(Language::En),
+                Some(crate::mail::Language::Fr) => Some(Language::Fr),
+                Some(crate::mail::Language::Ar) => Some(Language::Ar),
+                None => None,
+            },
+        )
+    }
 }
 
 #[derive(Default, Debug)]
@@ -168,7 +210,38 @@ impl AccountMutation {
             created_at: now(),
         };
         state.db.create_user(&user).await.map_err(ApiError::from)?;
+        if let Some(language) = input.language {
+            let code = crate::mail::Language::from(language).code();
+            state
+                .db
+                .set_language(&user.id, Some(code))
+                .await
+                .map_err(ApiError::from)?;
+        }
         Ok(start_session(state, user).await?)
+    }
+
+    /// Sets the language of the signed-in account's e-mails (null: back to English).
+    async fn set_language(
+        &self,
+        ctx: &Context<'_>,
+        language: Option<Language>,
+    ) -> async_graphql::Result<User> {
+        let (state, req) = (ctx.data::<AppState>()?, ctx.data::<RequestContext>()?);
+        let principal = req.principal()?;
+        let code = language.map(|l| crate::mail::Language::from(l).code());
+        state
+            .db
+            .set_language(&principal.user_id, code)
+            .await
+            .map_err(ApiError::from)?;
+        let user = state
+            .db
+            .user(&principal.user_id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::new(Code::NotFound, "account not found"))?;
+        Ok(user.into())
     }
 
     /// Exchanges e-mail and password for a session. Unknown e-mail and wrong password give

@@ -322,6 +322,7 @@ impl From<TicketTypeInput> for TicketTypeDetails {
 
 /// An account.
 #[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
 pub struct User {
     /// Stable id.
     pub id: ID,

@@ -10,6 +10,7 @@ mod checkout;
 mod feed;
 mod holds;
 mod hostile;
+mod mail;
 mod migrations;
 mod notify;
 mod ops;
