@@ -11,6 +11,7 @@ use crate::{Client, Error};
 
 /// A new check-in list.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CheckInListDraft {
     /// Display name, 1 to 100 characters.
     pub name: String,
@@ -24,6 +25,7 @@ pub struct CheckInListDraft {
 
 /// A check-in list as the server keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CheckInListInfo {
     /// The list.
     pub id: String,
@@ -35,6 +37,7 @@ pub struct CheckInListInfo {
 
 /// A one-time code that pairs one scanner device with a check-in list.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PairingCode {
     /// The code to type in (`XXXX-XXXX`); works once.
     pub code: String,
