@@ -56,6 +56,7 @@ operations!(
 );
 
 operations!("graphql/catalog.graphql": CatalogChanges);
+operations!("graphql/checkin.graphql": CreateCheckInList, CheckInLists, PairScanner);
 operations!("graphql/scanner.graphql": RedeemPairing, ScannerSync, PushScans, AdmitScan);
 
 /// `updateEvent`: a field the caller leaves out must be absent from the request (the server
