@@ -76,6 +76,8 @@ impl Client {
                 password: new.password,
                 display_name: new.display_name,
                 role,
+                // The server's default (English) until the SDK's sign-up carries a language.
+                language: None,
             },
         };
         let data = self.api().run::<SignUp>(variables, None, false).await?;
