@@ -10,6 +10,7 @@ mod checkout;
 mod feed;
 mod holds;
 mod hostile;
+mod live;
 mod migrations;
 mod notify;
 mod ops;
