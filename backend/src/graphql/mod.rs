@@ -367,7 +367,14 @@ pub async fn ws(State(state): State<AppState>, req: Request) -> Response {
     };
     let executor = LiveExecutor(state.clone());
     let limits = state.live.limits();
+    // Small socket buffers: an idle subscriber must cost little (tungstenite's default is
+    // 128 KiB of read buffer per connection); client messages obey the HTTP body limit.
+    let max_message = state.config.max_body_bytes;
     upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(max_message)
+        .max_frame_size(max_message)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
             let slots = Arc::new(crate::live::ConnectionSlots::default());

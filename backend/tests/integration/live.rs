@@ -244,21 +244,23 @@ impl Ws {
 
     /// The next protocol message (pings are answered by the client library).
     pub async fn next(&mut self) -> Value {
-        loop {
-            let frame = tokio::time::timeout(PATIENCE, self.stream.next())
-                .await
-                .unwrap_or_else(|_| panic!("no message within {PATIENCE:?}"));
-            match frame {
-                Some(Ok(Message::Text(text))) => {
-                    return serde_json::from_str(&text)
-                        .unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+        let message = async {
+            loop {
+                match self.stream.next().await {
+                    Some(Ok(Message::Text(text))) => {
+                        return serde_json::from_str(&text)
+                            .unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+                    }
+                    Some(Ok(Message::Close(frame))) => panic!("closed: {frame:?}"),
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => panic!("socket: {e}"),
+                    None => panic!("socket ended"),
                 }
-                Some(Ok(Message::Close(frame))) => panic!("closed: {frame:?}"),
-                Some(Ok(_)) => {}
-                Some(Err(e)) => panic!("socket: {e}"),
-                None => panic!("socket ended"),
             }
-        }
+        };
+        tokio::time::timeout(PATIENCE, message)
+            .await
+            .unwrap_or_else(|_| panic!("no message within {PATIENCE:?}"))
     }
 
     /// The next `next` payload of operation `id`.
@@ -301,19 +303,21 @@ impl Ws {
 
     /// Reads until the server closes; returns the close code and reason.
     pub async fn closed(&mut self) -> (u16, String) {
-        loop {
-            let frame = tokio::time::timeout(PATIENCE, self.stream.next())
-                .await
-                .unwrap_or_else(|_| panic!("not closed within {PATIENCE:?}"));
-            match frame {
-                Some(Ok(Message::Close(Some(frame)))) => {
-                    return (u16::from(frame.code), frame.reason.to_string());
+        let close = async {
+            loop {
+                match self.stream.next().await {
+                    Some(Ok(Message::Close(Some(frame)))) => {
+                        return (u16::from(frame.code), frame.reason.to_string());
+                    }
+                    Some(Ok(Message::Close(None))) | None => return (1005, String::new()),
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => panic!("socket failed before a close frame: {e}"),
                 }
-                Some(Ok(Message::Close(None))) | None => return (1005, String::new()),
-                Some(Ok(_)) => {}
-                Some(Err(e)) => panic!("socket failed before a close frame: {e}"),
             }
-        }
+        };
+        tokio::time::timeout(PATIENCE, close)
+            .await
+            .unwrap_or_else(|_| panic!("not closed within {PATIENCE:?}"))
     }
 }
 
