@@ -47,12 +47,17 @@ impl Drop for Server {
 
 impl Server {
     fn start(bin: &PathBuf, database_url: &str) -> Fallible<Server> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let child = Command::new(bin)
             .env("DATABASE_URL", database_url)
             .env("GUICHET_BIND", addr.to_string())
-            .env("GUICHET_JWT_SECRET", "live-bench-secret-of-at-least-32-bytes!")
+            .env(
+                "GUICHET_JWT_SECRET",
+                "live-bench-secret-of-at-least-32-bytes!",
+            )
             .env("GUICHET_KEY_ENCRYPTION_KEY", "07".repeat(32))
             .env("GUICHET_PAYMENT_PROVIDER", "test")
             .env("GUICHET_HOLD_RATE_PER_MINUTE", "1000000")
@@ -73,11 +78,7 @@ impl Server {
             .lines()
             .find(|l| l.starts_with("VmRSS:"))
             .ok_or("no VmRSS")?;
-        Ok(line
-            .split_whitespace()
-            .nth(1)
-            .ok_or("bad VmRSS")?
-            .parse()?)
+        Ok(line.split_whitespace().nth(1).ok_or("bad VmRSS")?.parse()?)
     }
 
     async fn ready(&self, http: &reqwest::Client) -> Fallible<()> {
@@ -242,8 +243,12 @@ async fn run(bin: &PathBuf, url: &str, checkouts: usize, subscriptions: usize) -
     let b = Server::start(bin, url)?;
     b.ready(&http).await?;
 
-    let org = a.sign_up(&http, "bench-org@example.org", "ORGANIZER").await?;
-    let buyer = a.sign_up(&http, "bench-buyer@example.org", "ATTENDEE").await?;
+    let org = a
+        .sign_up(&http, "bench-org@example.org", "ORGANIZER")
+        .await?;
+    let buyer = a
+        .sign_up(&http, "bench-buyer@example.org", "ATTENDEE")
+        .await?;
     let event = a
         .gql(
             &http,
@@ -354,19 +359,18 @@ async fn run(bin: &PathBuf, url: &str, checkouts: usize, subscriptions: usize) -
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = a.rss_kib()?;
     let started = Instant::now();
-    let mut held = Vec::with_capacity(subscriptions);
+    let mut readers = Vec::with_capacity(subscriptions);
     let mut pending = futures_util::stream::iter(0..subscriptions)
         .map(|_| subscribe(a.addr, &org, &event))
         .buffer_unordered(64);
     while let Some(ws) = pending.next().await {
-        held.push(ws?);
+        // Each client keeps reading, so it answers the server's pings like a live one.
+        let mut ws = ws?;
+        readers.push(tokio::spawn(
+            async move { while ws.next().await.is_some() {} },
+        ));
     }
     let opened = started.elapsed();
-    // Keep the clients reading (they answer the server's pings) while memory settles.
-    let readers: Vec<_> = held
-        .into_iter()
-        .map(|mut ws| tokio::spawn(async move { while ws.next().await.is_some() {} }))
-        .collect();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = a.rss_kib()?;
     let metrics = http
@@ -382,8 +386,10 @@ async fn run(bin: &PathBuf, url: &str, checkouts: usize, subscriptions: usize) -
             .map(str::to_owned)
             .unwrap_or_default()
     };
-    println!("idle subscriptions on replica A: {subscriptions} (one per connection), opened in {:.1} s",
-        opened.as_secs_f64());
+    println!(
+        "idle subscriptions on replica A: {subscriptions} (one per connection), opened in {:.1} s",
+        opened.as_secs_f64()
+    );
     println!(
         "  A's VmRSS: {:.1} MiB before, {:.1} MiB with them ({:.1} KiB per subscription)",
         before as f64 / 1024.0,

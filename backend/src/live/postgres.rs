@@ -208,7 +208,7 @@ mod tests {
         assert!(payloads.iter().all(|p| p.len() <= MAX_PAYLOAD));
         let back: Vec<Topic> = payloads
             .iter()
-            .flat_map(|p| p.split(' ').map(|t| Topic::decode(t)))
+            .flat_map(|p| p.split(' ').map(Topic::decode))
             .map(|t| t.unwrap_or_else(|| panic!("undecodable")))
             .collect();
         assert_eq!(back, topics);
