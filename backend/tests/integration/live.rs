@@ -671,12 +671,31 @@ async fn limits_and_idle_connections(pair: Pair) {
         Some("RATE_LIMITED"),
         "{answer}"
     );
+    assert_eq!(ws.next().await, json!({ "id": "5", "type": "complete" }));
     assert!(
         a.state
             .metrics
             .render()
             .contains("guichet_live_connections_closed_total{reason=\"idle\"} 1")
     );
+
+    // A client holding a subscription but answering nothing (no read, so no pong) for the
+    // idle timeout is closed as unresponsive, and its subscription given back.
+    let mut mute = a.connect(Some(&org)).await;
+    mute.subscribe("1", SALES, json!({ "e": event })).await;
+    assert!(mute.frame("1").await.get("errors").is_none());
+    assert_eq!(a.state.metrics.live_subscriptions_open(), 3);
+    // (Its client, reading at last, would first write the pongs it owes to a closed socket,
+    // so the server's word is read from its metrics.)
+    ws.listen_for(Duration::from_secs(3)).await;
+    let metrics = a.state.metrics.render();
+    assert!(
+        metrics.contains("guichet_live_connections_closed_total{reason=\"unresponsive\"} 1"),
+        "{metrics}"
+    );
+    assert_eq!(a.state.metrics.live_subscriptions_open(), 2);
+    assert_eq!(a.state.metrics.live_connections_open(), 1);
+    drop(mute);
 }
 
 async fn a_replica_that_loses_its_listener_resumes(pair: Pair) {
