@@ -228,6 +228,7 @@ pub async fn advance(state: &AppState, mut order: OrderRow) -> Result<OrderRow, 
         };
         let _ = step_done;
         order = db.order(&order.id).await?.ok_or(StoreError::NotFound)?;
+        state.live.order_changed(&order.id, &order.event_id);
     }
     Ok(order)
 }
@@ -330,13 +331,16 @@ pub async fn settle_refund(state: &AppState, refund: &RefundRow) -> Result<bool,
         }
         _ => Ok(()),
     };
-    match outcome {
+    // The refund's revocations committed before this call; its settlement may follow.
+    let settled = match outcome {
         Ok(()) => state.db.finish_refund(refund, now()).await,
         Err(e) => {
             tracing::warn!(refund = %refund.id, error = %e, "refund not confirmed; will retry");
             Ok(false)
         }
-    }
+    };
+    state.live.order_changed(&order.id, &order.event_id);
+    settled
 }
 
 async fn event_cancelled(state: &AppState, order: &OrderRow) -> Result<bool, StoreError> {

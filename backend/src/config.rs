@@ -78,6 +78,8 @@ pub struct Config {
     /// `GUICHET_HOLD_BATCHING`: group concurrent holds into one transaction (default on;
     /// off takes each hold in its own transaction, for comparison).
     pub hold_batching: bool,
+    /// `GUICHET_LIVE_*`: subscription limits (see [`crate::live::LiveLimits`]).
+    pub live: crate::live::LiveLimits,
     /// `GUICHET_PAYMENT_PROVIDER`: `test` (deterministic test cards) or `stripe`. The
     /// embedded SQLite default assumes `test`; with PostgreSQL it must be set.
     pub payment_provider: String,
@@ -154,6 +156,7 @@ impl std::fmt::Debug for Config {
             .field("hold_ttl_secs", &self.hold_ttl_secs)
             .field("hold_rate_per_minute", &self.hold_rate_per_minute)
             .field("hold_batching", &self.hold_batching)
+            .field("live", &self.live)
             .field("payment_provider", &self.payment_provider)
             .field("stripe_api_base", &self.stripe_api_base)
             .field("stripe_secret_key", &secret(&self.stripe_secret_key))
@@ -218,6 +221,7 @@ impl Default for Config {
             hold_ttl_secs: 600,
             hold_rate_per_minute: 120,
             hold_batching: true,
+            live: crate::live::LiveLimits::default(),
             payment_provider: "test".into(),
             stripe_api_base: "https://api.stripe.com".into(),
             stripe_secret_key: None,
@@ -387,6 +391,19 @@ impl Config {
             hold_rate_per_minute: env
                 .parsed("GUICHET_HOLD_RATE_PER_MINUTE", d.hold_rate_per_minute)?,
             hold_batching: env.flag("GUICHET_HOLD_BATCHING", d.hold_batching)?,
+            live: crate::live::LiveLimits {
+                per_connection: env.parsed(
+                    "GUICHET_LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+                    d.live.per_connection,
+                )?,
+                per_account: env.parsed(
+                    "GUICHET_LIVE_MAX_SUBSCRIPTIONS_PER_ACCOUNT",
+                    d.live.per_account,
+                )?,
+                idle_timeout_secs: env
+                    .parsed("GUICHET_LIVE_IDLE_TIMEOUT_SECS", d.live.idle_timeout_secs)?,
+                send_buffer: env.parsed("GUICHET_LIVE_SEND_BUFFER", d.live.send_buffer)?,
+            },
             payment_provider,
             stripe_api_base: env.var("STRIPE_API_BASE").unwrap_or(d.stripe_api_base),
             stripe_secret_key: env.var("STRIPE_SECRET_KEY"),

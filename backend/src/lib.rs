@@ -12,6 +12,7 @@ pub mod graphql;
 mod http;
 pub mod issuing;
 pub mod mail;
+pub mod live;
 pub mod metrics;
 pub mod notify;
 pub mod payments;
@@ -70,6 +71,8 @@ pub struct Inner {
     pub payments: Arc<dyn PaymentProvider>,
     /// Seals events' issuing keys at rest.
     pub sealer: issuing::Sealer,
+    /// Live updates: publishes changes to every replica and watches them for subscribers.
+    pub live: live::Live,
     /// The GraphQL schema (holds a clone of this state).
     schema: std::sync::OnceLock<GuichetSchema>,
 }
@@ -165,12 +168,14 @@ impl AppState {
             config.hold_rate_per_minute,
             config.hold_rate_per_minute.div_ceil(4),
         );
+        let metrics = Metrics::new()?;
+        let live = live::Live::new(&db, metrics.clone(), config.live);
         let state = AppState {
             inner: Arc::new(Inner {
                 holds: db::hold_batch::HoldBatcher::new(db.clone(), config.hold_batching),
                 db,
                 tokens,
-                metrics: Metrics::new()?,
+                metrics,
                 auth_limiter,
                 login_guard,
                 hold_limiter,
@@ -179,6 +184,7 @@ impl AppState {
                 config,
                 payments,
                 sealer,
+                live,
                 schema: std::sync::OnceLock::new(),
             }),
         };
@@ -235,11 +241,8 @@ pub fn app(state: AppState) -> Router {
             axum::routing::post(http::bench_decrement),
         );
     }
-    let graphql_route = if state.config.graphiql {
-        get(graphql::graphiql).post(graphql::post)
-    } else {
-        axum::routing::post(graphql::post)
-    };
+    // GET serves WebSocket subscriptions, and GraphiQL (when enabled) to a plain GET.
+    let graphql_route = get(graphql::ws).post(graphql::post);
     router
         .route("/graphql", graphql_route)
         .route("/health", get(http::health))

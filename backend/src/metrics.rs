@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
 use crate::error::Code;
@@ -20,6 +20,9 @@ pub struct Metrics {
     holds: IntCounterVec,
     notifications: IntCounterVec,
     scans: IntCounterVec,
+    live_connections: IntGauge,
+    live_subscriptions: IntGauge,
+    live_closed: IntCounterVec,
 }
 
 /// Why metrics could not be registered (a name clash: a programming error).
@@ -79,6 +82,25 @@ impl Metrics {
             ),
             &["classification"],
         )?;
+        let live_connections = IntGauge::new(
+            "live_connections",
+            "GraphQL WebSocket connections open on this replica",
+        )?;
+        let live_subscriptions = IntGauge::new(
+            "live_subscriptions",
+            "GraphQL subscriptions open on this replica",
+        )?;
+        let live_closed = IntCounterVec::new(
+            Opts::new(
+                "live_connections_closed_total",
+                "WebSocket connections the server closed, by reason (slow_consumer, idle, \
+                 unresponsive)",
+            ),
+            &["reason"],
+        )?;
+        registry.register(Box::new(live_connections.clone()))?;
+        registry.register(Box::new(live_subscriptions.clone()))?;
+        registry.register(Box::new(live_closed.clone()))?;
         registry.register(Box::new(scans.clone()))?;
         registry.register(Box::new(notifications.clone()))?;
         registry.register(Box::new(holds.clone()))?;
@@ -95,6 +117,9 @@ impl Metrics {
             holds,
             notifications,
             scans,
+            live_connections,
+            live_subscriptions,
+            live_closed,
         })
     }
 
@@ -144,6 +169,31 @@ impl Metrics {
         self.holds
             .with_label_values(&["expired"])
             .inc_by(u64::try_from(n).unwrap_or(0));
+    }
+
+    /// Counts a WebSocket connection opening (`1`) or closing (`-1`).
+    pub fn live_connections(&self, delta: i64) {
+        self.live_connections.add(delta);
+    }
+
+    /// Counts a subscription opening (`1`) or ending (`-1`).
+    pub fn live_subscriptions(&self, delta: i64) {
+        self.live_subscriptions.add(delta);
+    }
+
+    /// Records a connection the server closed (`slow_consumer`, `idle`, `unresponsive`).
+    pub fn live_closed(&self, reason: &str) {
+        self.live_closed.with_label_values(&[reason]).inc();
+    }
+
+    /// WebSocket connections open now.
+    pub fn live_connections_open(&self) -> i64 {
+        self.live_connections.get()
+    }
+
+    /// Subscriptions open now.
+    pub fn live_subscriptions_open(&self) -> i64 {
+        self.live_subscriptions.get()
     }
 
     /// The text exposition format.

@@ -463,19 +463,24 @@ impl Db {
 
     /// Expires every active hold whose time is up; returns how many. Run by the sweeper.
     pub async fn expire_holds(&self, now: i64) -> Result<usize, StoreError> {
-        let due: Vec<(String,)> = with_pool!(self, |pool| {
+        Ok(self.expire_due_holds(now).await?.len())
+    }
+
+    /// Expires every active hold whose time is up; returns the event of each one expired.
+    pub async fn expire_due_holds(&self, now: i64) -> Result<Vec<String>, StoreError> {
+        let due: Vec<(String, String)> = with_pool!(self, |pool| {
             sqlx::query_as(
-                "SELECT id FROM holds WHERE status = 'active' AND expires_at <= $1 \
+                "SELECT id, event_id FROM holds WHERE status = 'active' AND expires_at <= $1 \
                  ORDER BY expires_at LIMIT 500",
             )
             .bind(now)
             .fetch_all(pool)
             .await?
         });
-        let mut expired = 0;
-        for (id,) in due {
+        let mut expired = Vec::new();
+        for (id, event_id) in due {
             if self.end_hold(&id, "expired").await? {
-                expired += 1;
+                expired.push(event_id);
             }
         }
         Ok(expired)

@@ -12,6 +12,7 @@ use crate::AppState;
 use crate::db::holds::{HoldLine, HoldOutcome, HoldRow, NewHold};
 use crate::db::now;
 use crate::error::{ApiError, ApiResult, Code};
+use crate::live::Topic;
 
 /// Most lines in one hold.
 const MAX_ITEMS: usize = 20;
@@ -239,6 +240,7 @@ impl BookingMutation {
         {
             HoldOutcome::Held(row, lines) => {
                 state.metrics.hold("held");
+                state.live.publish(Topic::Sales(row.event_id.clone()));
                 Ok(with_lines(row, lines))
             }
             HoldOutcome::SoldOut(_) => {
@@ -275,11 +277,14 @@ impl BookingMutation {
         let Some(row) = row.filter(|r| r.user_id == user) else {
             return Err(ApiError::not_found("hold").into());
         };
-        state
+        if state
             .db
             .end_hold(&row.id, "released")
             .await
-            .map_err(ApiError::from)?;
+            .map_err(ApiError::from)?
+        {
+            state.live.publish(Topic::Sales(row.event_id.clone()));
+        }
         let row = state
             .db
             .hold(&id)
@@ -300,11 +305,17 @@ pub fn spawn_sweeper(state: AppState, every: std::time::Duration) -> tokio::task
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            match state.db.expire_holds(now()).await {
-                Ok(0) => {}
-                Ok(n) => {
+            match state.db.expire_due_holds(now()).await {
+                Ok(events) if events.is_empty() => {}
+                Ok(mut events) => {
+                    let n = events.len();
                     state.metrics.holds_expired(n);
                     tracing::info!(expired = n, "holds expired");
+                    events.sort();
+                    events.dedup();
+                    for event in events {
+                        state.live.publish(Topic::Sales(event));
+                    }
                 }
                 Err(e) => tracing::warn!(error = ?e, "hold sweeper failed"),
             }

@@ -1,6 +1,8 @@
 //! The GraphQL API: schema assembly, per-request context, and the HTTP handler that turns
 //! every failure (oversized body, bad JSON, parse, validation, depth, complexity, resolver)
-//! into a response whose errors all carry a code from the closed set.
+//! into a response whose errors all carry a code from the closed set. `GET /graphql` with a
+//! WebSocket upgrade serves subscriptions (graphql-transport-ws) through the same limits and
+//! error codes ([`ws`]).
 
 mod accounts;
 mod attendees;
@@ -10,10 +12,14 @@ pub mod limits;
 mod orders;
 mod scanner_types;
 mod scanners;
+mod subscriptions;
 mod types;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
-use axum::extract::{ConnectInfo, Request, State};
+use std::sync::Arc;
+
+use async_graphql::{MergedObject, Schema};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use std::net::{IpAddr, SocketAddr};
@@ -45,13 +51,15 @@ pub struct Mutation(
     scanners::ScannerMutation,
 );
 
+pub use subscriptions::Subscription;
+
 /// The schema type.
-pub type GuichetSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type GuichetSchema = Schema<Query, Mutation, Subscription>;
 
 /// Builds the schema. Depth and cost are limited by the handler ([`limits`]) before the
 /// schema runs, so that introspection is measured apart and lists weigh what they cost.
 pub fn schema(state: Option<AppState>) -> GuichetSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .limit_recursive_depth(32)
         .limit_directives(8);
     if let Some(state) = state {
@@ -118,9 +126,12 @@ fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Caller::Anonymous;
     };
-    let token = value
-        .to_str()
-        .ok()
+    caller_of(state, value.to_str().ok())
+}
+
+/// The caller an `Authorization` value names (`Bearer <token>`), verified as on every path.
+fn caller_of(state: &AppState, authorization: Option<&str>) -> Caller {
+    let token = authorization
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     match token.and_then(|t| state.tokens.verify_access(t)) {
@@ -218,6 +229,18 @@ pub async fn post(State(state): State<AppState>, req: Request) -> Response {
         return refusal_response(&state, &refusal);
     }
     let mut response = state.schema().execute(request.data(context)).await;
+    code_errors(&state, &mut response);
+    match serde_json::to_vec(&response) {
+        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(e) => {
+            let err = ApiError::internal(&e);
+            error_response(StatusCode::INTERNAL_SERVER_ERROR, err.code, &err.message)
+        }
+    }
+}
+
+/// Gives every error without a code `INVALID_INPUT` and counts them all by code.
+fn code_errors(state: &AppState, response: &mut async_graphql::Response) {
     for error in &mut response.errors {
         // Resolver errors carry their code; what reaches here without one was refused before
         // execution (syntax, validation, depth, complexity, variable coercion).
@@ -239,13 +262,158 @@ pub async fn post(State(state): State<AppState>, req: Request) -> Response {
             .unwrap_or_default();
         state.metrics.graphql_error_code(&code);
     }
-    match serde_json::to_vec(&response) {
-        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
-        Err(e) => {
-            let err = ApiError::internal(&e);
-            error_response(StatusCode::INTERNAL_SERVER_ERROR, err.code, &err.message)
-        }
+}
+
+/// A response holding one error.
+fn refused(code: Code, message: &str) -> async_graphql::Response {
+    let mut error = async_graphql::ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code.as_str());
+    async_graphql::Response::from_errors(vec![error])
+}
+
+/// Runs the operations a WebSocket carries: subscriptions only (queries and mutations go
+/// through `POST /graphql`, with its body limit and rate limits), through the same document
+/// cache, depth and cost limits and error codes as the HTTP path.
+#[derive(Clone)]
+pub struct LiveExecutor(AppState);
+
+impl async_graphql::Executor for LiveExecutor {
+    async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
+        let mut response = self.0.schema().execute(request).await;
+        code_errors(&self.0, &mut response);
+        response
     }
+
+    fn execute_stream(
+        &self,
+        request: async_graphql::Request,
+        session_data: Option<Arc<async_graphql::Data>>,
+    ) -> futures_util::stream::BoxStream<'static, async_graphql::Response> {
+        use futures_util::StreamExt as _;
+        let state = self.0.clone();
+        let refuse = |code: Code, message: &str| {
+            state.metrics.graphql_error(code);
+            futures_util::stream::once(std::future::ready(refused(code, message))).boxed()
+        };
+        let (mut request, measure) = state.documents.attach(request);
+        if let Some(Err(refusal)) = measure.map(|m| m.check(state.config.introspection)) {
+            let code = match refusal {
+                limits::Refusal::IntrospectionDisabled => Code::Forbidden,
+                _ => Code::InvalidInput,
+            };
+            return refuse(code, &refusal.to_string());
+        }
+        if measure.is_some() && !is_subscription(&mut request) {
+            return refuse(
+                Code::InvalidInput,
+                "only subscriptions run over WebSocket; send queries and mutations to \
+                 POST /graphql",
+            );
+        }
+        let responses = state
+            .schema()
+            .execute_stream_with_session_data(request, session_data.unwrap_or_default());
+        responses
+            .map(move |mut response| {
+                code_errors(&state, &mut response);
+                response
+            })
+            .boxed()
+    }
+}
+
+impl std::fmt::Debug for LiveExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("LiveExecutor").finish_non_exhaustive()
+    }
+}
+
+/// Whether the operation the request selects is a subscription (an unknown operation is
+/// left to the schema, which reports it).
+fn is_subscription(request: &mut async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
+        return true;
+    };
+    let operation = match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name.as_str()),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    operation.is_none_or(|op| op.node.ty == OperationType::Subscription)
+}
+
+/// `GET /graphql`: a WebSocket upgrade for subscriptions (`graphql-transport-ws`, or the
+/// older `graphql-ws`), else GraphiQL when enabled.
+///
+/// The connection's caller comes from `connection_init`'s `{"authorization": "Bearer …"}`
+/// (browsers cannot set headers on a WebSocket), else from the upgrade request's
+/// `Authorization` header, verified as the HTTP path verifies it. A missing or invalid token
+/// does not refuse the connection: each subscription then answers `UNAUTHENTICATED`, as a
+/// query would.
+pub async fn ws(State(state): State<AppState>, req: Request) -> Response {
+    let client = client_address(&state, &req);
+    let header_caller = caller(&state, req.headers());
+    let (mut parts, _) = req.into_parts();
+    let protocol =
+        async_graphql_axum::GraphQLProtocol::from_request_parts(&mut parts, &state).await;
+    let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &state).await;
+    let (upgrade, protocol) = match (upgrade, protocol) {
+        (Ok(upgrade), Ok(protocol)) => (upgrade, protocol),
+        (Ok(_), Err(_)) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                Code::InvalidInput,
+                "ask for the graphql-transport-ws subprotocol",
+            );
+        }
+        (Err(_), _) if state.config.graphiql => return graphiql().await.into_response(),
+        (Err(_), _) => {
+            return error_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                Code::InvalidInput,
+                "POST GraphQL requests, or open a WebSocket for subscriptions",
+            );
+        }
+    };
+    let executor = LiveExecutor(state.clone());
+    let limits = state.live.limits();
+    // Small socket buffers: an idle subscriber must cost little (tungstenite's default is
+    // 128 KiB of read buffer per connection); client messages obey the HTTP body limit.
+    let max_message = state.config.max_body_bytes;
+    upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(max_message)
+        .max_frame_size(max_message)
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| async move {
+            let slots = Arc::new(crate::live::ConnectionSlots::default());
+            let on_init = {
+                let (state, slots) = (state.clone(), slots.clone());
+                move |payload: serde_json::Value| async move {
+                    let named = payload
+                        .get("authorization")
+                        .or_else(|| payload.get("Authorization"));
+                    let caller = match named {
+                        Some(value) => caller_of(&state, value.as_str()),
+                        None => header_caller,
+                    };
+                    let mut data = async_graphql::Data::default();
+                    data.insert(RequestContext { caller, client });
+                    data.insert(slots);
+                    Ok(data)
+                }
+            };
+            let metrics = state.metrics.clone();
+            crate::live::socket::serve(socket, executor, protocol, on_init, slots, metrics, limits)
+                .await;
+        })
 }
 
 /// `GET /graphql`: GraphiQL.

@@ -107,7 +107,7 @@ fn ticket(row: TicketRow) -> Ticket {
     }
 }
 
-async fn order(state: &AppState, row: OrderRow) -> ApiResult<Order> {
+pub(super) async fn order(state: &AppState, row: OrderRow) -> ApiResult<Order> {
     let tickets = state.db.tickets_of_order(&row.id).await?;
     let status = match row.status.as_str() {
         "completed" => OrderStatus::Completed,

@@ -245,7 +245,7 @@ fn result(row: ScanRow) -> ScanResult {
     }
 }
 
-fn scan(row: ScanRow) -> Scan {
+pub(super) fn scan(row: ScanRow) -> Scan {
     Scan {
         device_time: Utc
             .timestamp_millis_opt(row.device_time_ms)
@@ -311,6 +311,9 @@ async fn push(
     for row in &rows {
         state.metrics.scan(&row.classification);
     }
+    state
+        .live
+        .publish(crate::live::Topic::CheckIns(list.id.clone()));
     Ok(rows.into_iter().map(result).collect())
 }
 

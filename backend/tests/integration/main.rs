@@ -11,6 +11,7 @@ mod feed;
 mod holds;
 mod hostile;
 mod mail;
+mod live;
 mod migrations;
 mod notify;
 mod ops;

@@ -31,7 +31,11 @@ const ALERTS: &str = "query($e: ID!) { duplicateAlerts(eventId: $e) { scan { id 
 
 /// An on-sale event with `n` tickets sold (one order each): (event, ticket type, [(order,
 /// ticket)]).
-async fn sold(app: &TestApp, org: &str, n: usize) -> (String, String, Vec<(String, String)>) {
+pub(crate) async fn sold(
+    app: &TestApp,
+    org: &str,
+    n: usize,
+) -> (String, String, Vec<(String, String)>) {
     let (event, tt) = on_sale(app, org, 1000).await;
     let (buyer, _, _) = app
         .sign_up(&format!("buyer-{}@example.org", &event[..8]), "ATTENDEE")
@@ -53,7 +57,13 @@ async fn sold(app: &TestApp, org: &str, n: usize) -> (String, String, Vec<(Strin
 }
 
 /// A list on `event` for `tt` at gates north and south; returns its id.
-async fn list(app: &TestApp, org: &str, event: &str, tt: &str, re_entry: bool) -> String {
+pub(crate) async fn list(
+    app: &TestApp,
+    org: &str,
+    event: &str,
+    tt: &str,
+    re_entry: bool,
+) -> String {
     let data = app
         .ok(
             Some(org),
@@ -66,7 +76,7 @@ async fn list(app: &TestApp, org: &str, event: &str, tt: &str, re_entry: bool) -
 }
 
 /// Pairs a device with the list: (token, device id).
-async fn device(app: &TestApp, org: &str, list: &str, name: &str) -> (String, String) {
+pub(crate) async fn device(app: &TestApp, org: &str, list: &str, name: &str) -> (String, String) {
     let pairing = app.ok(Some(org), PAIR, json!({ "l": list })).await;
     let code = str_of(&pairing["pairScanner"]["code"]);
     let data = app.ok(None, REDEEM, json!({ "c": code, "n": name })).await;
@@ -77,7 +87,7 @@ async fn device(app: &TestApp, org: &str, list: &str, name: &str) -> (String, St
     )
 }
 
-fn scan(id: &str, ticket: &str, ms: i64, direction: &str) -> Value {
+pub(crate) fn scan(id: &str, ticket: &str, ms: i64, direction: &str) -> Value {
     let time = chrono::DateTime::from_timestamp_millis(1_900_000_000_000 + ms)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -85,7 +95,7 @@ fn scan(id: &str, ticket: &str, ms: i64, direction: &str) -> Value {
             "direction": direction, "decision": "ADMITTED" })
 }
 
-fn uuid(n: u128) -> String {
+pub(crate) fn uuid(n: u128) -> String {
     uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n).to_string()
 }
 
