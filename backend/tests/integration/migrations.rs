@@ -149,9 +149,22 @@ async fn upgrades_match_fresh(engine: &str, fresh: &str, connect: impl AsyncFn()
     }
 }
 
+/// Every migration's version (its file name's number), applied: versions may skip a number
+/// while a parallel branch holds it.
 fn all_applied(engine: &str) -> Vec<(i64, bool)> {
-    (1..=migration_files(engine).len())
-        .map(|v| (i64::try_from(v).unwrap_or(0), true))
+    migration_files(engine)
+        .iter()
+        .map(|file| {
+            let name = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            let version = name.split('_').next().and_then(|v| v.parse().ok());
+            (
+                version.unwrap_or_else(|| panic!("unnumbered migration {name}")),
+                true,
+            )
+        })
         .collect()
 }
 
