@@ -6,15 +6,19 @@
 
 pub mod accounts;
 pub mod attendees;
+pub mod audit;
 pub mod catalog;
 pub mod feed;
 pub mod hold_batch;
 pub mod holds;
 pub mod keys;
 pub mod orders;
+pub mod privacy;
 pub mod scanners;
 pub mod scans;
 mod search;
+pub mod second_factor;
+pub mod sessions;
 
 pub use search::{SearchPage, SearchQuery};
 

@@ -10,6 +10,7 @@ pub mod limits;
 mod orders;
 mod scanner_types;
 mod scanners;
+mod security;
 mod types;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
@@ -33,6 +34,7 @@ pub struct Query(
     orders::OrderQuery,
     attendees::AttendeeQuery,
     scanners::ScannerQuery,
+    security::SecurityQuery,
 );
 
 /// Root mutation.
@@ -43,6 +45,7 @@ pub struct Mutation(
     booking::BookingMutation,
     orders::OrderMutation,
     scanners::ScannerMutation,
+    security::SecurityMutation,
 );
 
 /// The schema type.
@@ -114,7 +117,7 @@ fn error_response(status: StatusCode, code: Code, message: &str) -> Response {
         .into_response()
 }
 
-fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
+async fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Caller::Anonymous;
     };
@@ -123,7 +126,10 @@ fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
         .ok()
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    match token.and_then(|t| state.tokens.verify_access(t)) {
+    let Some(token) = token else {
+        return Caller::InvalidToken;
+    };
+    match crate::auth::authenticate(state, token).await {
         Some(principal) => Caller::User(principal),
         None => Caller::InvalidToken,
     }
@@ -171,7 +177,7 @@ fn refusal_response(state: &AppState, refusal: &limits::Refusal) -> Response {
 /// `POST /graphql`.
 pub async fn post(State(state): State<AppState>, req: Request) -> Response {
     let context = RequestContext {
-        caller: caller(&state, req.headers()),
+        caller: caller(&state, req.headers()).await,
         client: client_address(&state, &req),
     };
     let limit = state.config.max_body_bytes;

@@ -10,6 +10,7 @@ mod checkout;
 mod feed;
 mod holds;
 mod hostile;
+mod identity;
 mod migrations;
 mod notify;
 mod ops;
