@@ -13,6 +13,7 @@ mod hostile;
 mod identity;
 mod migrations;
 mod notify;
+mod oidc;
 mod ops;
 mod races;
 mod refunds;
