@@ -91,12 +91,22 @@ fn seal_context(user_id: &str) -> String {
     format!("totp:{user_id}")
 }
 
-/// The account's TOTP secret, opened.
+/// The account's TOTP secret, opened with the key-encryption key, or during a rotation with
+/// the previous one (`GUICHET_PREVIOUS_KEY_ENCRYPTION_KEY`).
 fn open_secret(state: &AppState, user_id: &str, sealed: &str) -> ApiResult<[u8; 32]> {
-    state
-        .sealer
-        .open(sealed, &seal_context(user_id))
-        .map_err(|e| ApiError::internal(&e))
+    let context = seal_context(user_id);
+    state.sealer.open(sealed, &context).or_else(|e| {
+        state
+            .config
+            .previous_key_encryption_key
+            .as_ref()
+            .and_then(|previous| {
+                crate::issuing::Sealer::new(previous)
+                    .open(sealed, &context)
+                    .ok()
+            })
+            .ok_or_else(|| ApiError::internal(&e))
+    })
 }
 
 /// Checks the second factor of a log-in whose password was right: nothing to check without
