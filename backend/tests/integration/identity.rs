@@ -24,7 +24,10 @@ on_both!(
     audit_log_is_append_only_and_private_to_its_event,
     totp_is_required_once_enabled_and_recovery_codes_work_once
 );
-on_both!(export_holds_everything_about_the_person_and_nothing_else);
+on_both!(
+    export_holds_everything_about_the_person_and_nothing_else,
+    scanner_pairing_and_revocation_are_audited_once
+);
 on_both!(erasure_leaves_no_e_mail_and_the_sales_report_unchanged);
 
 const ME: &str = "{ me { id email role } }";
@@ -360,6 +363,48 @@ async fn audit_log_is_append_only_and_private_to_its_event(app: TestApp) {
     });
     assert!(updated && deleted, "the audit log accepted a change");
     assert_eq!(entries(&app, &org, Some(&event)).await.len(), 2);
+}
+
+async fn scanner_pairing_and_revocation_are_audited_once(app: TestApp) {
+    let (org, _, org_id) = app.sign_up("doors@example.org", "ORGANIZER").await;
+    let (event, tt) = on_sale(&app, &org, 500).await;
+    let list = "mutation($e: ID!, $i: CheckInListInput!) { createCheckInList(eventId: $e, input: $i) { id } }";
+    let input =
+        json!({ "name": "Main", "ticketTypeIds": [tt], "gates": ["north"], "reEntry": false });
+    let list_id = str_of(
+        &app.ok(Some(&org), list, json!({ "e": event, "i": input }))
+            .await["createCheckInList"]["id"],
+    );
+    let pair = "mutation($l: ID!) { pairScanner(listId: $l) { code } }";
+    let code =
+        str_of(&app.ok(Some(&org), pair, json!({ "l": list_id })).await["pairScanner"]["code"]);
+    let redeem = "mutation($c: String!, $n: String!) { redeemPairing(code: $c, deviceName: $n) { device { id } } }";
+    let device = app
+        .ok(None, redeem, json!({ "c": code, "n": "North door" }))
+        .await;
+    let device = str_of(&device["redeemPairing"]["device"]["id"]);
+    // A code works once: the second redemption fails and records nothing.
+    assert_eq!(
+        app.err(None, redeem, json!({ "c": code, "n": "Again" }))
+            .await,
+        "NOT_FOUND"
+    );
+    let revoke = "mutation($d: ID!) { revokeScanner(deviceId: $d) { revokedAt } }";
+    app.ok(Some(&org), revoke, json!({ "d": device })).await;
+    // Revoking again changes nothing and records nothing.
+    app.ok(Some(&org), revoke, json!({ "d": device })).await;
+    let list = entries(&app, &org, Some(&event)).await;
+    let scanner: Vec<&Value> = list
+        .iter()
+        .filter(|e| e["objectType"] == "scanner")
+        .collect();
+    assert_eq!(
+        actions(&scanner.iter().map(|e| (*e).clone()).collect::<Vec<_>>()),
+        ["scanner.paired", "scanner.revoked"],
+        "{list:?}"
+    );
+    assert!(scanner.iter().all(|e| e["objectId"] == json!(device)));
+    assert_eq!(scanner[1]["actorId"], json!(org_id));
 }
 
 /// Decodes RFC 4648 base32 (no padding).
