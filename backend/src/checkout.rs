@@ -361,8 +361,16 @@ pub async fn refund_cancelled(
 ) -> Result<usize, StoreError> {
     let mut settled = 0;
     for order_id in state.db.orders_of_cancelled_events(event_id).await? {
-        if let RefundStart::Started(refund) =
-            state.db.begin_refund(&order_id, &[], false, now()).await?
+        if let RefundStart::Started(refund) = state
+            .db
+            .begin_refund(
+                &order_id,
+                &[],
+                false,
+                now(),
+                &crate::db::audit::Actor::system(),
+            )
+            .await?
             && settle_refund(state, &refund).await?
         {
             settled += 1;

@@ -133,6 +133,24 @@ pub struct Config {
     /// `GUICHET_MAIL_MAX_ATTEMPTS`: failed attempts after which an e-mail becomes a dead
     /// letter (default 10: with the back-off, about 2.5 hours of trying).
     pub mail_max_attempts: i64,
+    /// `GUICHET_SESSION_MAX_SECS`: absolute lifetime of a session, whatever its refreshes
+    /// (default 90 days; refresh tokens slide within it).
+    pub session_max_secs: i64,
+    /// `GUICHET_REQUIRE_2FA_TO_PUBLISH`: organizers must enable TOTP before publishing an
+    /// event (default off).
+    pub require_2fa_to_publish: bool,
+    /// `GUICHET_OIDC_ISSUER`: an OpenID Connect issuer whose access tokens are accepted
+    /// (`https://…`, or `http://` on a loopback address); off when unset.
+    pub oidc_issuer: Option<String>,
+    /// `GUICHET_OIDC_AUDIENCE`: the audience its access tokens must name (required with the
+    /// issuer).
+    pub oidc_audience: Option<String>,
+    /// `GUICHET_OIDC_ROLES_CLAIM`: the claim (string or array of strings) whose values
+    /// `guichet:organizer` / `guichet:admin` give those roles (default `roles`).
+    pub oidc_roles_claim: String,
+    /// `GUICHET_OIDC_KEYS_REFRESH_SECS`: least time between two fetches of the issuer's keys
+    /// when a token names an unknown key id (default 10).
+    pub oidc_keys_refresh_secs: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -184,6 +202,12 @@ impl std::fmt::Debug for Config {
             .field("mail_from", &self.mail_from)
             .field("mail_templates_dir", &self.mail_templates_dir)
             .field("mail_max_attempts", &self.mail_max_attempts)
+            .field("session_max_secs", &self.session_max_secs)
+            .field("require_2fa_to_publish", &self.require_2fa_to_publish)
+            .field("oidc_issuer", &self.oidc_issuer)
+            .field("oidc_audience", &self.oidc_audience)
+            .field("oidc_roles_claim", &self.oidc_roles_claim)
+            .field("oidc_keys_refresh_secs", &self.oidc_keys_refresh_secs)
             .finish()
     }
 }
@@ -240,6 +264,12 @@ impl Default for Config {
             mail_from: None,
             mail_templates_dir: None,
             mail_max_attempts: 10,
+            session_max_secs: 90 * 24 * 3600,
+            require_2fa_to_publish: false,
+            oidc_issuer: None,
+            oidc_audience: None,
+            oidc_roles_claim: "roles".into(),
+            oidc_keys_refresh_secs: crate::auth::oidc::REFRESH_EVERY.as_secs(),
         }
     }
 }
@@ -296,6 +326,39 @@ fn parse_key(name: &'static str, hex_key: &str) -> Result<[u8; 32], ConfigError>
         reason: "must be 64 hex characters (32 bytes)".into(),
     })?;
     Ok(key)
+}
+
+/// `GUICHET_OIDC_ISSUER` and `GUICHET_OIDC_AUDIENCE`: both or neither; the issuer over
+/// HTTPS, or plain HTTP only on a loopback address (tests, a provider on the same host).
+fn oidc_settings(env: &Env<'_>) -> Result<(Option<String>, Option<String>), ConfigError> {
+    let issuer = env.var("GUICHET_OIDC_ISSUER").map(|i| i.trim().to_owned());
+    let audience = env
+        .var("GUICHET_OIDC_AUDIENCE")
+        .map(|a| a.trim().to_owned());
+    match (&issuer, &audience) {
+        (None, None) => Ok((None, None)),
+        (Some(_), None) => Err(ConfigError::Invalid {
+            name: "GUICHET_OIDC_AUDIENCE",
+            reason: "required with GUICHET_OIDC_ISSUER".into(),
+        }),
+        (None, Some(_)) => Err(ConfigError::Invalid {
+            name: "GUICHET_OIDC_ISSUER",
+            reason: "required with GUICHET_OIDC_AUDIENCE".into(),
+        }),
+        (Some(i), Some(_)) => {
+            let loopback = ["http://127.0.0.1:", "http://[::1]:", "http://localhost:"]
+                .iter()
+                .any(|p| i.starts_with(p));
+            if i.starts_with("https://") || loopback {
+                Ok((issuer, audience))
+            } else {
+                Err(ConfigError::Invalid {
+                    name: "GUICHET_OIDC_ISSUER",
+                    reason: "expected an https:// URL (http:// only on a loopback address)".into(),
+                })
+            }
+        }
+    }
 }
 
 impl Config {
@@ -368,6 +431,7 @@ impl Config {
         if postgres && key_encryption_key.is_none() && key_encryption_key_file.is_none() {
             return Err(ConfigError::MissingKeyEncryptionKey);
         }
+        let (oidc_issuer, oidc_audience) = oidc_settings(&env)?;
         Ok(Config {
             db_max_connections: match env.var("GUICHET_DB_MAX_CONNECTIONS") {
                 None => None,
@@ -465,6 +529,16 @@ impl Config {
             mail_max_attempts: env
                 .parsed("GUICHET_MAIL_MAX_ATTEMPTS", d.mail_max_attempts)?
                 .max(1),
+            session_max_secs: env.parsed("GUICHET_SESSION_MAX_SECS", d.session_max_secs)?,
+            require_2fa_to_publish: env
+                .flag("GUICHET_REQUIRE_2FA_TO_PUBLISH", d.require_2fa_to_publish)?,
+            oidc_issuer,
+            oidc_audience,
+            oidc_roles_claim: env
+                .var("GUICHET_OIDC_ROLES_CLAIM")
+                .unwrap_or(d.oidc_roles_claim),
+            oidc_keys_refresh_secs: env
+                .parsed("GUICHET_OIDC_KEYS_REFRESH_SECS", d.oidc_keys_refresh_secs)?,
             database_url,
         })
     }

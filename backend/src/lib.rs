@@ -69,10 +69,12 @@ pub struct Inner {
     pub documents: graphql::DocumentCache,
     /// The payment provider.
     pub payments: Arc<dyn PaymentProvider>,
-    /// Seals events' issuing keys at rest.
+    /// Seals events' issuing keys (and TOTP secrets) at rest.
     pub sealer: issuing::Sealer,
     /// Live updates: publishes changes to every replica and watches them for subscribers.
     pub live: live::Live,
+    /// Verifies an external OpenID Connect issuer's access tokens, when one is configured.
+    pub oidc: Option<auth::oidc::OidcVerifier>,
     /// The GraphQL schema (holds a clone of this state).
     schema: std::sync::OnceLock<GuichetSchema>,
 }
@@ -124,6 +126,9 @@ pub enum StartError {
     /// The payment provider is misconfigured.
     #[error("payment provider: {0}")]
     Payments(String),
+    /// The OpenID Connect verifier could not be built.
+    #[error(transparent)]
+    Oidc(#[from] auth::oidc::OidcError),
     /// Stored issuing keys do not open with the configured key-encryption key.
     #[error(
         "{0} event signing key(s) cannot be opened with the configured key-encryption key; \
@@ -164,6 +169,18 @@ impl AppState {
         let sealer = issuing::Sealer::new(&config.load_key_encryption_key()?);
         let auth_limiter = RateLimiter::new(config.auth_rate_per_minute, config.auth_rate_burst);
         let login_guard = LoginGuard::new(config.auth_rate_per_minute, config.auth_rate_burst);
+        let oidc = match (&config.oidc_issuer, &config.oidc_audience) {
+            (Some(issuer), Some(audience)) => Some(
+                auth::oidc::OidcVerifier::new(
+                    issuer,
+                    audience,
+                    &config.oidc_roles_claim,
+                    Duration::from_secs(config.oidc_keys_refresh_secs),
+                )
+                .map_err(StartError::Oidc)?,
+            ),
+            _ => None,
+        };
         let hold_limiter = RateLimiter::new(
             config.hold_rate_per_minute,
             config.hold_rate_per_minute.div_ceil(4),
@@ -185,6 +202,7 @@ impl AppState {
                 payments,
                 sealer,
                 live,
+                oidc,
                 schema: std::sync::OnceLock::new(),
             }),
         };

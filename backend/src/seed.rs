@@ -5,6 +5,7 @@ use guichet_domain::catalog::{EventDetails, TicketTypeDetails};
 
 use crate::auth::password;
 use crate::db::accounts::UserRow;
+use crate::db::audit::Actor;
 use crate::db::catalog::Transition;
 use crate::db::{Db, StoreError, now};
 
@@ -92,9 +93,11 @@ pub async fn demo(db: &Db) -> Result<bool, SeedError> {
                 max_per_order: 8,
             };
             let ticket_id = format!("00000000-0000-7000-8000-0000000a{e:02x}{n:02x}");
-            db.add_ticket_type(&ticket_id, id, &ticket, now).await?;
+            db.add_ticket_type(&ticket_id, id, &ticket, now, &Actor::system())
+                .await?;
         }
-        db.transition_event(id, Transition::Publish, now).await?;
+        db.transition_event(id, Transition::Publish, now, &Actor::system())
+            .await?;
     }
     Ok(true)
 }

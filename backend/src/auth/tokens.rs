@@ -47,14 +47,18 @@ impl Role {
 pub struct Principal {
     /// User id.
     pub user_id: String,
-    /// Role at the time the token was issued.
+    /// Role at the time the token was issued (a role change ends the account's sessions).
     pub role: Role,
+    /// The Guichet session the token belongs to; `None` for an external issuer's token.
+    pub session_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     sub: String,
     role: Role,
+    /// The session: checked against the session table on every request.
+    sid: String,
     iss: String,
     iat: i64,
     exp: i64,
@@ -91,11 +95,13 @@ impl TokenKeys {
         }
     }
 
-    /// A signed access token for `principal`, valid `access_ttl` seconds from `now`.
+    /// A signed access token for `principal` in its session, valid `access_ttl` seconds from
+    /// `now`. `None` without a session: every Guichet access token belongs to one.
     pub fn issue_access(&self, principal: &Principal, now: i64) -> Option<String> {
         let claims = Claims {
             sub: principal.user_id.clone(),
             role: principal.role,
+            sid: principal.session_id.clone()?,
             iss: ISSUER.into(),
             iat: now,
             exp: now + self.access_ttl,
@@ -103,7 +109,8 @@ impl TokenKeys {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).ok()
     }
 
-    /// The principal of a valid, unexpired access token (no leeway on expiry).
+    /// The principal of a valid, unexpired access token (no leeway on expiry). Whether its
+    /// session is still live is the caller's check (`Db::session_alive`).
     pub fn verify_access(&self, token: &str) -> Option<Principal> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
@@ -112,6 +119,7 @@ impl TokenKeys {
         Some(Principal {
             user_id: data.claims.sub,
             role: data.claims.role,
+            session_id: Some(data.claims.sid),
         })
     }
 }
@@ -141,6 +149,7 @@ mod tests {
         let p = Principal {
             user_id: "u1".into(),
             role: Role::Organizer,
+            session_id: Some("s1".into()),
         };
         let now = chrono::Utc::now().timestamp();
         let token = keys()
@@ -159,6 +168,7 @@ mod tests {
         let p = Principal {
             user_id: "u1".into(),
             role: Role::Attendee,
+            session_id: Some("s1".into()),
         };
         let now = chrono::Utc::now().timestamp();
         let other = TokenKeys::new(&[8u8; 32], 900, 3600)
@@ -177,6 +187,28 @@ mod tests {
         assert_ne!(forged, token);
         assert_eq!(keys().verify_access(&forged), None);
         assert_eq!(keys().verify_access("not a jwt"), None);
+    }
+
+    #[test]
+    fn every_access_token_names_its_session() {
+        let now = chrono::Utc::now().timestamp();
+        let sessionless = Principal {
+            user_id: "u1".into(),
+            role: Role::Admin,
+            session_id: None,
+        };
+        assert_eq!(keys().issue_access(&sessionless, now), None);
+        // A token of the format before sessions (no `sid`) no longer verifies.
+        let old = serde_json::json!({ "sub": "u1", "role": "admin", "iss": ISSUER,
+                                      "iat": now, "exp": now + 60 });
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &old,
+            &EncodingKey::from_secret(&[7u8; 32]),
+        )
+        .unwrap_or_default();
+        assert!(!token.is_empty());
+        assert_eq!(keys().verify_access(&token), None);
     }
 
     #[test]

@@ -24,10 +24,12 @@ pub struct UserRow {
 #[derive(Debug)]
 pub enum Rotation {
     /// The token was live; it is now used and a successor was stored in the same family.
-    Rotated(UserRow),
-    /// The token had already been used: its whole family is now revoked (theft suspected).
+    /// Carries the account and the session (the family's id).
+    Rotated(UserRow, String),
+    /// The token had already been used: its whole family is now revoked and its session
+    /// ended (theft suspected).
     Reused,
-    /// Unknown, expired or revoked.
+    /// Unknown, expired or revoked, or its session ended or reached its absolute lifetime.
     Invalid,
 }
 
@@ -181,6 +183,15 @@ impl Db {
             if revoked_at.is_some() || token_expires <= now {
                 return Ok(Rotation::Invalid);
             }
+            let session: Option<(i64,)> = sqlx::query_as(
+                "SELECT expires_at FROM sessions WHERE id = $1 AND ended_at IS NULL",
+            )
+            .bind(&family)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((session_expires,)) = session.filter(|(at,)| *at > now) else {
+                return Ok(Rotation::Invalid);
+            };
             let claimed = if used_at.is_none() {
                 sqlx::query(
                     "UPDATE refresh_tokens SET used_at = $1 \
@@ -204,6 +215,14 @@ impl Db {
                 .bind(&family)
                 .execute(&mut *tx)
                 .await?;
+                sqlx::query(
+                    "UPDATE sessions SET ended_at = $1, end_reason = 'refresh_reused' \
+                     WHERE id = $2 AND ended_at IS NULL",
+                )
+                .bind(now)
+                .bind(&family)
+                .execute(&mut *tx)
+                .await?;
                 tx.commit().await?;
                 return Ok(Rotation::Reused);
             }
@@ -216,7 +235,7 @@ impl Db {
             .bind(&family)
             .bind(&user_id)
             .bind(now)
-            .bind(expires_at)
+            .bind(expires_at.min(session_expires))
             .execute(&mut *tx)
             .await?;
             let sql =
@@ -226,28 +245,7 @@ impl Db {
                 .fetch_optional(&mut *tx)
                 .await?;
             tx.commit().await?;
-            Ok(user.map_or(Rotation::Invalid, Rotation::Rotated))
+            Ok(user.map_or(Rotation::Invalid, |u| Rotation::Rotated(u, family)))
         })
-    }
-
-    /// Revokes the family of the presented token (log-out). Returns whether a live family was
-    /// found.
-    pub async fn revoke_refresh_family(
-        &self,
-        token_hash: &str,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let affected = with_pool!(self, |pool| {
-            sqlx::query(
-                "UPDATE refresh_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND family_id = \
-                 (SELECT family_id FROM refresh_tokens WHERE token_hash = $2)",
-            )
-            .bind(now)
-            .bind(token_hash)
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
-        Ok(affected > 0)
     }
 }

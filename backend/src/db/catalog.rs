@@ -4,8 +4,9 @@
 use guichet_domain::catalog::{EventDetails, TicketTypeDetails};
 use guichet_domain::inventory;
 
+use super::audit::{Actor, AuditAction, AuditEntry};
 use super::{BeginWrite, Db, StoreError};
-use crate::with_pool;
+use crate::{audit, with_pool};
 
 /// A stored event.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -331,6 +332,7 @@ impl Db {
         id: &str,
         d: &EventDetails,
         now: i64,
+        actor: &Actor,
     ) -> Result<EventRow, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
@@ -393,6 +395,11 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
             }
+            let moved = (starts_at, ends_at) != (d.starts_at, d.ends_at);
+            let entry = AuditEntry::new(actor, AuditAction::EventUpdated, "event", Some(id), now)
+                .in_event(id)
+                .detail(if moved { "moved=true" } else { "moved=false" });
+            audit!(&mut *tx, &entry)?;
             tx.commit().await?;
         });
         self.event(id).await?.ok_or(StoreError::NotFound)
@@ -405,6 +412,7 @@ impl Db {
         id: &str,
         transition: Transition,
         now: i64,
+        actor: &Actor,
     ) -> Result<EventRow, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
@@ -460,6 +468,12 @@ impl Db {
                     .execute(&mut *tx)
                     .await?;
                 }
+                let action = match transition {
+                    Transition::Publish => AuditAction::EventPublished,
+                    Transition::Cancel => AuditAction::EventCancelled,
+                };
+                let entry = AuditEntry::new(actor, action, "event", Some(id), now).in_event(id);
+                audit!(&mut *tx, &entry)?;
             }
             tx.commit().await?;
         });
@@ -473,6 +487,7 @@ impl Db {
         event_id: &str,
         d: &TicketTypeDetails,
         now: i64,
+        actor: &Actor,
     ) -> Result<TicketTypeRow, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
@@ -509,6 +524,15 @@ impl Db {
             if status == "published" {
                 record_change!(tx, event_id, now);
             }
+            let entry = AuditEntry::new(
+                actor,
+                AuditAction::TicketTypeAdded,
+                "ticket_type",
+                Some(id),
+                now,
+            )
+            .in_event(event_id);
+            audit!(&mut *tx, &entry)?;
             tx.commit().await?;
         });
         self.ticket_type(id).await?.ok_or(StoreError::NotFound)
@@ -520,6 +544,7 @@ impl Db {
         id: &str,
         d: &TicketTypeDetails,
         now: i64,
+        actor: &Actor,
     ) -> Result<TicketTypeRow, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
@@ -590,6 +615,15 @@ impl Db {
             if status == "published" {
                 record_change!(tx, &event_id, now);
             }
+            let entry = AuditEntry::new(
+                actor,
+                AuditAction::TicketTypeUpdated,
+                "ticket_type",
+                Some(id),
+                now,
+            )
+            .in_event(&event_id);
+            audit!(&mut *tx, &entry)?;
             tx.commit().await?;
         });
         self.ticket_type(id).await?.ok_or(StoreError::NotFound)

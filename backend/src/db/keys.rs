@@ -1,8 +1,9 @@
 //! Events' issuing keys.
 
-use super::{Db, StoreError};
+use super::audit::{Actor, AuditAction, AuditEntry};
+use super::{BeginWrite, Db, StoreError};
 use crate::issuing::{Sealer, seal_context};
-use crate::with_pool;
+use crate::{audit, with_pool};
 
 /// What [`Db::reseal_event_keys`] found.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -109,8 +110,18 @@ impl Db {
             let resealed = current
                 .seal(&seed, &context)
                 .map_err(|_| StoreError::Conflict("event key cannot be sealed"))?;
+            let entry = AuditEntry::new(
+                &Actor::system(),
+                AuditAction::KeysRotated,
+                "key",
+                Some(&format!("{event_id}/{key_id}")),
+                crate::db::now(),
+            )
+            .in_event(&event_id)
+            .detail("resealed under a new key-encryption key");
             with_pool!(self, |pool| {
-                sqlx::query(
+                let mut tx = pool.begin_write().await?;
+                let changed = sqlx::query(
                     "UPDATE event_keys SET sealed_secret = $1 \
                      WHERE event_id = $2 AND key_id = $3 AND sealed_secret = $4",
                 )
@@ -118,8 +129,13 @@ impl Db {
                 .bind(&event_id)
                 .bind(key_id)
                 .bind(&sealed)
-                .execute(pool)
-                .await?;
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if changed == 1 {
+                    audit!(&mut *tx, &entry)?;
+                }
+                tx.commit().await?;
             });
             report.resealed += 1;
         }

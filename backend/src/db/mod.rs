@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod attendees;
+pub mod audit;
 pub mod catalog;
 pub mod feed;
 pub mod hold_batch;
@@ -13,9 +14,12 @@ pub mod holds;
 pub mod keys;
 pub mod mail;
 pub mod orders;
+pub mod privacy;
 pub mod scanners;
 pub mod scans;
 mod search;
+pub mod second_factor;
+pub mod sessions;
 
 pub use search::{SearchPage, SearchQuery};
 

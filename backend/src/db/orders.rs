@@ -4,8 +4,9 @@
 //! workers advancing the same order (a client retry and the recovery sweep) can never both
 //! take a step: one wins, the other sees nothing to do.
 
+use super::audit::{Actor, AuditAction, AuditEntry};
 use super::{BeginWrite, Db, StoreError, is_unique_violation};
-use crate::with_pool;
+use crate::{audit, with_pool};
 
 /// A stored order.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -465,6 +466,7 @@ impl Db {
         ticket_ids: &[String],
         buyer_refund: bool,
         now: i64,
+        actor: &Actor,
     ) -> Result<RefundStart, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
@@ -563,6 +565,16 @@ impl Db {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            let entry = AuditEntry::new(
+                actor,
+                AuditAction::RefundStarted,
+                "order",
+                Some(order_id),
+                now,
+            )
+            .in_event(&chosen[0].event_id)
+            .detail(format!("refund={} amount_minor={amount}", refund.id));
+            audit!(&mut *tx, &entry)?;
             tx.commit().await?;
             Ok(RefundStart::Started(refund))
         })

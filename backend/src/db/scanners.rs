@@ -1,7 +1,8 @@
 //! Check-in lists, one-time pairing codes and paired scanner devices.
 
+use super::audit::{Actor, AuditAction, AuditEntry};
 use super::{BeginWrite, Db, StoreError};
-use crate::with_pool;
+use crate::{audit, with_pool};
 
 /// A check-in list as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,6 +166,7 @@ impl Db {
         device: &DeviceRow,
         token_hash: &str,
         now: i64,
+        actor: &Actor,
     ) -> Result<DeviceRow, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
@@ -198,6 +200,16 @@ impl Db {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            let entry = AuditEntry::new(
+                actor,
+                AuditAction::ScannerPaired,
+                "scanner",
+                Some(&device.id),
+                now,
+            )
+            .in_event(&event_id)
+            .detail(format!("list={list_id}"));
+            audit!(&mut *tx, &entry)?;
             tx.commit().await?;
             Ok(DeviceRow {
                 id: device.id.clone(),
@@ -261,18 +273,51 @@ impl Db {
         Ok(())
     }
 
-    /// Revokes a device (idempotent: the first revocation time stays).
-    pub async fn revoke_device(&self, id: &str, now: i64) -> Result<DeviceRow, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "UPDATE scanner_devices SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 \
+    /// Revokes a device (idempotent: the first revocation time stays, and only the first
+    /// revocation is audited, in its transaction).
+    pub async fn revoke_device(
+        &self,
+        id: &str,
+        now: i64,
+        actor: &Actor,
+    ) -> Result<DeviceRow, StoreError> {
+        let revoke = sqlx::AssertSqlSafe(format!(
+            "UPDATE scanner_devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL \
              RETURNING {DEVICE_COLUMNS}"
         ));
+        let read = sqlx::AssertSqlSafe(format!(
+            "SELECT {DEVICE_COLUMNS} FROM scanner_devices WHERE id = $1"
+        ));
         let row: Option<DeviceRow> = with_pool!(self, |pool| {
-            sqlx::query_as(sql)
+            let mut tx = pool.begin_write().await?;
+            let revoked: Option<DeviceRow> = sqlx::query_as(revoke)
                 .bind(id)
                 .bind(now)
-                .fetch_optional(pool)
-                .await?
+                .fetch_optional(&mut *tx)
+                .await?;
+            match revoked {
+                Some(device) => {
+                    let entry = AuditEntry::new(
+                        actor,
+                        AuditAction::ScannerRevoked,
+                        "scanner",
+                        Some(id),
+                        now,
+                    )
+                    .in_event(&device.event_id);
+                    audit!(&mut *tx, &entry)?;
+                    tx.commit().await?;
+                    Some(device)
+                }
+                None => {
+                    let row = sqlx::query_as(read)
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    row
+                }
+            }
         });
         row.ok_or(StoreError::NotFound)
     }

@@ -1,6 +1,7 @@
-//! Sign-up, log-in, refresh, log-out and `me`.
+//! Sign-up, log-in, refresh, log-out, `me`, and what ends sessions: password and role
+//! changes and revocation.
 
-use async_graphql::{ComplexObject, Context, Enum, InputObject, Object};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object};
 
 use super::RequestContext;
 use super::types::{AuthPayload, User, instant};
@@ -8,7 +9,9 @@ use crate::AppState;
 use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
 use crate::auth::{Principal, Role, password};
 use crate::db::accounts::{Rotation, UserRow};
+use crate::db::audit::{Actor, AuditAction, AuditEntry};
 use crate::db::now;
+use crate::db::sessions::{EndReason, NewSession};
 use crate::error::{ApiError, ApiResult, Code};
 
 /// Roles a person can give themselves.
@@ -125,28 +128,54 @@ fn rate_limit(state: &AppState, key: String) -> ApiResult<()> {
     }
 }
 
-async fn start_session(state: &AppState, user: UserRow) -> ApiResult<AuthPayload> {
+/// Starts a session for `user` (a log-in or a sign-up) and records it in the audit log, in
+/// one transaction.
+async fn start_session(
+    state: &AppState,
+    req: &RequestContext,
+    user: UserRow,
+    how: &str,
+) -> ApiResult<AuthPayload> {
     let now = now();
     let refresh = new_refresh_token();
-    let family = uuid::Uuid::new_v4().to_string();
+    let session = uuid::Uuid::new_v4().to_string();
+    let entry = AuditEntry::new(
+        &Actor::user(&user.id, &req.client),
+        AuditAction::LoginSucceeded,
+        "session",
+        Some(&session),
+        now,
+    )
+    .detail(format!("method={how}"));
     state
         .db
-        .insert_refresh_token(
-            &hash_refresh_token(&refresh),
-            &family,
-            &user.id,
-            now,
-            now + state.tokens.refresh_ttl,
+        .start_session(
+            &NewSession {
+                id: &session,
+                user_id: &user.id,
+                refresh_hash: &hash_refresh_token(&refresh),
+                now,
+                refresh_expires_at: now + state.tokens.refresh_ttl,
+                expires_at: now + state.config.session_max_secs,
+            },
+            &entry,
         )
         .await?;
-    payload(state, user, refresh, now)
+    payload(state, user, refresh, session, now)
 }
 
-fn payload(state: &AppState, user: UserRow, refresh: String, now: i64) -> ApiResult<AuthPayload> {
+fn payload(
+    state: &AppState,
+    user: UserRow,
+    refresh: String,
+    session: String,
+    now: i64,
+) -> ApiResult<AuthPayload> {
     let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal(&"unknown role stored"))?;
     let principal = Principal {
         user_id: user.id.clone(),
         role,
+        session_id: Some(session),
     };
     let access = state
         .tokens
@@ -160,8 +189,45 @@ fn payload(state: &AppState, user: UserRow, refresh: String, now: i64) -> ApiRes
     })
 }
 
+/// Records a refused log-in (its own entry: a refusal writes nothing else).
+async fn log_failure(state: &AppState, req: &RequestContext, user: Option<&UserRow>, why: &str) {
+    let actor = Actor {
+        user_id: user.map(|u| u.id.clone()),
+        address: Some(req.client.clone()),
+    };
+    let entry = AuditEntry::new(
+        &actor,
+        AuditAction::LoginFailed,
+        "account",
+        user.map(|u| u.id.as_str()),
+        now(),
+    )
+    .detail(format!("reason={why}"));
+    if let Err(e) = state.db.append_audit(&entry).await {
+        tracing::error!(error = %e, "could not record a refused log-in");
+    }
+}
+
+/// The account's stored role.
+fn role_of(user: &UserRow) -> ApiResult<Role> {
+    Role::parse(&user.role).ok_or_else(|| ApiError::internal(&"unknown role stored"))
+}
+
 #[Object]
 impl AccountQuery {
+    /// Everything Guichet stores about the caller, as a JSON document: the account, its
+    /// orders, tickets and sessions, and the audit entries of its own actions.
+    async fn export_my_data(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        let (state, req) = (ctx.data::<AppState>()?, ctx.data::<RequestContext>()?);
+        let principal = req.principal()?;
+        let data = state
+            .db
+            .export_personal_data(&principal.user_id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(data.to_string())
+    }
+
     /// The signed-in account, or null when anonymous.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let (state, req) = (ctx.data::<AppState>()?, ctx.data::<RequestContext>()?);
@@ -180,6 +246,58 @@ impl AccountQuery {
 
 #[Object]
 impl AccountMutation {
+    /// Erases the caller's account (the password confirms it; accounts of an external
+    /// provider have none): e-mail, name and password are erased, every session ends, and
+    /// orders and tickets stay, anonymised, for accounting. `CONFLICT` for an organizer who
+    /// owns events.
+    async fn delete_my_account(
+        &self,
+        ctx: &Context<'_>,
+        password: Option<String>,
+    ) -> async_graphql::Result<bool> {
+        let (state, req) = (ctx.data::<AppState>()?, ctx.data::<RequestContext>()?);
+        let principal = req.principal()?;
+        let user = state
+            .db
+            .user(&principal.user_id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(ApiError::unauthenticated)?;
+        if principal.session_id.is_some() {
+            let password = password.unwrap_or_default();
+            if password.len() > password::MAX_BYTES {
+                return Err(ApiError::invalid("password", "too long").into());
+            }
+            let attempt = state
+                .login_guard
+                .begin(&user.email, &req.client)
+                .map_err(|_| {
+                    ApiError::new(
+                        Code::RateLimited,
+                        "too many attempts; wait a minute and try again",
+                    )
+                })?;
+            if !password::verify(password, Some(user.password_hash.clone())).await {
+                state.login_guard.failed(attempt);
+                return Err(ApiError::new(Code::Unauthenticated, "wrong password").into());
+            }
+            state.login_guard.succeeded(attempt);
+        }
+        let entry = AuditEntry::new(
+            &Actor::user(&user.id, &req.client),
+            AuditAction::AccountDeleted,
+            "account",
+            Some(&user.id),
+            now(),
+        );
+        state
+            .db
+            .erase_account(&user.id, now(), &entry)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(true)
+    }
+
     /// Creates an account and signs it in.
     async fn sign_up(
         &self,
@@ -218,7 +336,7 @@ impl AccountMutation {
                 .await
                 .map_err(ApiError::from)?;
         }
-        Ok(start_session(state, user).await?)
+        Ok(start_session(state, req, user, "sign_up").await?)
     }
 
     /// Sets the language of the signed-in account's e-mails (null: back to English).
@@ -245,12 +363,17 @@ impl AccountMutation {
     }
 
     /// Exchanges e-mail and password for a session. Unknown e-mail and wrong password give
-    /// the same answer in the same time.
+    /// the same answer in the same time. An account with TOTP enabled also needs
+    /// `secondFactor`: a current code from the authenticator app, or an unused recovery
+    /// code. Without it the answer is `UNAUTHENTICATED` saying a second factor is required
+    /// (only once the password was right), and the client asks for the code and sends both
+    /// again.
     async fn log_in(
         &self,
         ctx: &Context<'_>,
         email: String,
         password: String,
+        second_factor: Option<String>,
     ) -> async_graphql::Result<AuthPayload> {
         let (state, req) = (ctx.data::<AppState>()?, ctx.data::<RequestContext>()?);
         if email.len() > 254 || password.len() > password::MAX_BYTES {
@@ -271,11 +394,36 @@ impl AccountMutation {
         let ok = password::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await;
         match user {
             Some(user) if ok => {
+                match super::security::second_factor(state, req, &user, second_factor.as_deref())
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(refusal) => {
+                        if matches!(refusal, super::security::SecondFactorRefusal::Wrong) {
+                            state.login_guard.failed(attempt);
+                        } else {
+                            drop(attempt);
+                        }
+                        log_failure(state, req, Some(&user), refusal.reason()).await;
+                        return Err(refusal.into_error().into());
+                    }
+                }
                 state.login_guard.succeeded(attempt);
-                Ok(start_session(state, user).await?)
+                let how = if second_factor.is_some() {
+                    "password+second_factor"
+                } else {
+                    "password"
+                };
+                Ok(start_session(state, req, user, how).await?)
             }
-            _ => {
+            user => {
                 state.login_guard.failed(attempt);
+                let why = if user.is_some() {
+                    "wrong_password"
+                } else {
+                    "unknown_account"
+                };
+                log_failure(state, req, user.as_ref(), why).await;
                 Err(ApiError::new(Code::Unauthenticated, "wrong e-mail or password").into())
             }
         }
@@ -305,7 +453,7 @@ impl AccountMutation {
             .await
             .map_err(ApiError::from)?;
         match rotation {
-            Rotation::Rotated(user) => Ok(payload(state, user, successor, now)?),
+            Rotation::Rotated(user, session) => Ok(payload(state, user, successor, session, now)?),
             Rotation::Reused => {
                 tracing::warn!("refresh token reuse detected; session family revoked");
                 Err(ApiError::new(
@@ -322,22 +470,177 @@ impl AccountMutation {
         }
     }
 
-    /// Ends the session the refresh token belongs to. Access tokens already issued expire on
-    /// their own within minutes.
+    /// Ends the session the refresh token belongs to: its refresh tokens and every access
+    /// token issued in it stop working at once. False when the session had already ended.
     async fn log_out(
         &self,
         ctx: &Context<'_>,
         refresh_token: String,
     ) -> async_graphql::Result<bool> {
-        let state = ctx.data::<AppState>()?;
+        let (state, req) = (ctx.data::<AppState>()?, ctx.data::<RequestContext>()?);
         if refresh_token.len() > 128 {
             return Err(ApiError::invalid("refreshToken", "malformed refresh token").into());
         }
+        let now = now();
+        let actor = match &req.caller {
+            super::Caller::User(p) => Actor::user(&p.user_id, &req.client),
+            _ => Actor {
+                user_id: None,
+                address: Some(req.client.clone()),
+            },
+        };
+        let entry = AuditEntry::new(&actor, AuditAction::SessionEnded, "session", None, now)
+            .detail("reason=log_out");
         Ok(state
             .db
-            .revoke_refresh_family(&hash_refresh_token(&refresh_token), now())
+            .end_session_of_refresh(&hash_refresh_token(&refresh_token), now, entry)
             .await
             .map_err(ApiError::from)?)
+    }
+
+    /// Changes the caller's password. Every session of the account ends (on every device);
+    /// the answer is a new session for this one.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> async_graphql::Result<AuthPayload> {
+        let (state, req) = (ctx.data::<AppState>()?, ctx.data::<RequestContext>()?);
+        let principal = req.principal()?.clone();
+        if current_password.len() > password::MAX_BYTES {
+            return Err(ApiError::invalid("currentPassword", "too long").into());
+        }
+        check_password(&new_password).map_err(|_| {
+            ApiError::invalid(
+                "newPassword",
+                format!(
+                    "use {} to {} characters",
+                    password::MIN_LEN,
+                    password::MAX_BYTES
+                ),
+            )
+        })?;
+        let user = state
+            .db
+            .user(&principal.user_id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(ApiError::unauthenticated)?;
+        let attempt = state
+            .login_guard
+            .begin(&user.email, &req.client)
+            .map_err(|_| {
+                ApiError::new(
+                    Code::RateLimited,
+                    "too many attempts; wait a minute and try again",
+                )
+            })?;
+        if !password::verify(current_password, Some(user.password_hash.clone())).await {
+            state.login_guard.failed(attempt);
+            return Err(ApiError::new(Code::Unauthenticated, "wrong current password").into());
+        }
+        state.login_guard.succeeded(attempt);
+        let hash = password::hash(new_password)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        let entry = AuditEntry::new(
+            &Actor::user(&user.id, &req.client),
+            AuditAction::PasswordChanged,
+            "account",
+            Some(&user.id),
+            now(),
+        );
+        state
+            .db
+            .change_password(&user.id, &hash, now(), &entry)
+            .await
+            .map_err(ApiError::from)?;
+        let user = UserRow {
+            password_hash: hash,
+            ..user
+        };
+        Ok(start_session(state, req, user, "password_change").await?)
+    }
+
+    /// Ends every session of an account at once: the caller's own (any account), or any
+    /// account's (admins). Returns how many sessions ended.
+    async fn revoke_sessions(
+        &self,
+        ctx: &Context<'_>,
+        user_id: Option<ID>,
+    ) -> async_graphql::Result<i32> {
+        let (state, req) = (ctx.data::<AppState>()?, ctx.data::<RequestContext>()?);
+        let principal = req.principal()?;
+        let target = user_id.map_or_else(|| principal.user_id.clone(), |id| id.0);
+        if target != principal.user_id && principal.role != Role::Admin {
+            return Err(ApiError::forbidden().into());
+        }
+        if state
+            .db
+            .user(&target)
+            .await
+            .map_err(ApiError::from)?
+            .is_none()
+        {
+            return Err(ApiError::not_found("account").into());
+        }
+        let entry = AuditEntry::new(
+            &Actor::user(&principal.user_id, &req.client),
+            AuditAction::SessionsRevoked,
+            "account",
+            Some(&target),
+            now(),
+        );
+        let ended = state
+            .db
+            .end_sessions_of_user(&target, EndReason::Revoked, now(), &entry)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(i32::try_from(ended).unwrap_or(i32::MAX))
+    }
+
+    /// Gives an account another role (admins only). Its sessions end at once, since tokens
+    /// carry the role. Returns the account.
+    async fn set_role(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        role: Role,
+    ) -> async_graphql::Result<User> {
+        let (state, req) = (ctx.data::<AppState>()?, ctx.data::<RequestContext>()?);
+        let principal = req.principal()?;
+        if principal.role != Role::Admin {
+            return Err(ApiError::forbidden().into());
+        }
+        let user = state
+            .db
+            .user(&user_id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::not_found("account"))?;
+        let entry = AuditEntry::new(
+            &Actor::user(&principal.user_id, &req.client),
+            AuditAction::RoleChanged,
+            "account",
+            Some(&user.id),
+            now(),
+        )
+        .detail(format!(
+            "from={} to={}",
+            role_of(&user)?.as_str(),
+            role.as_str()
+        ));
+        state
+            .db
+            .change_role(&user.id, role.as_str(), now(), &entry)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(UserRow {
+            role: role.as_str().to_owned(),
+            ..user
+        }
+        .into())
     }
 }
 

@@ -178,6 +178,12 @@ fn organizer(ctx: &Context<'_>) -> ApiResult<Principal> {
     Ok(principal.clone())
 }
 
+fn actor(ctx: &Context<'_>) -> ApiResult<crate::db::audit::Actor> {
+    ctx.data::<RequestContext>()
+        .map(RequestContext::actor)
+        .map_err(|e| ApiError::internal(&e.message))
+}
+
 fn state<'a>(ctx: &Context<'a>) -> ApiResult<&'a AppState> {
     ctx.data::<AppState>()
         .map_err(|e| ApiError::internal(&e.message))
@@ -379,7 +385,7 @@ impl CatalogMutation {
         details.validate().map_err(ApiError::from)?;
         let row = state
             .db
-            .update_event(&id, &details, now())
+            .update_event(&id, &details, now(), &actor(ctx)?)
             .await
             .map_err(ApiError::from)?;
         state.sale_terms.forget(&id);
@@ -410,7 +416,7 @@ impl CatalogMutation {
         let id = uuid::Uuid::now_v7().to_string();
         let row = state
             .db
-            .add_ticket_type(&id, &event_id, &details, now())
+            .add_ticket_type(&id, &event_id, &details, now(), &actor(ctx)?)
             .await
             .map_err(ApiError::from)?;
         state.sale_terms.forget(&event_id);
@@ -436,7 +442,7 @@ impl CatalogMutation {
         details.validate().map_err(ApiError::from)?;
         let row = state
             .db
-            .update_ticket_type(&id, &details, now())
+            .update_ticket_type(&id, &details, now(), &actor(ctx)?)
             .await
             .map_err(ApiError::from)?;
         state.sale_terms.forget(&current.event_id);
@@ -451,9 +457,12 @@ async fn transition(
 ) -> async_graphql::Result<Event> {
     let (state, principal) = (state(ctx)?, organizer(ctx)?);
     owned_event(state, &principal, &id).await?;
+    if transition == Transition::Publish {
+        super::security::may_publish(state, &principal).await?;
+    }
     let row = state
         .db
-        .transition_event(&id, transition, now())
+        .transition_event(&id, transition, now(), &actor(ctx)?)
         .await
         .map_err(ApiError::from)?;
     state.sale_terms.forget(&id);

@@ -13,6 +13,7 @@ mod orders;
 mod scanner_types;
 mod scanners;
 mod subscriptions;
+mod security;
 mod types;
 
 use std::sync::Arc;
@@ -39,6 +40,7 @@ pub struct Query(
     orders::OrderQuery,
     attendees::AttendeeQuery,
     scanners::ScannerQuery,
+    security::SecurityQuery,
 );
 
 /// Root mutation.
@@ -49,6 +51,7 @@ pub struct Mutation(
     booking::BookingMutation,
     orders::OrderMutation,
     scanners::ScannerMutation,
+    security::SecurityMutation,
 );
 
 pub use subscriptions::Subscription;
@@ -122,19 +125,22 @@ fn error_response(status: StatusCode, code: Code, message: &str) -> Response {
         .into_response()
 }
 
-fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
+async fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Caller::Anonymous;
     };
-    caller_of(state, value.to_str().ok())
+    caller_of(state, value.to_str().ok()).await
 }
 
 /// The caller an `Authorization` value names (`Bearer <token>`), verified as on every path.
-fn caller_of(state: &AppState, authorization: Option<&str>) -> Caller {
+async fn caller_of(state: &AppState, authorization: Option<&str>) -> Caller {
     let token = authorization
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    match token.and_then(|t| state.tokens.verify_access(t)) {
+    let Some(token) = token else {
+        return Caller::InvalidToken;
+    };
+    match crate::auth::authenticate(state, token).await {
         Some(principal) => Caller::User(principal),
         None => Caller::InvalidToken,
     }
@@ -198,7 +204,7 @@ pub async fn post(State(state): State<AppState>, req: Request) -> Response {
         );
     }
     let context = RequestContext {
-        caller: caller(&state, req.headers()),
+        caller: caller(&state, req.headers()).await,
         client: client_address(&state, &req),
     };
     let limit = state.config.max_body_bytes;
@@ -358,7 +364,7 @@ fn is_subscription(request: &mut async_graphql::Request) -> bool {
 /// query would.
 pub async fn ws(State(state): State<AppState>, req: Request) -> Response {
     let client = client_address(&state, &req);
-    let header_caller = caller(&state, req.headers());
+    let header_caller = caller(&state, req.headers()).await;
     let (mut parts, _) = req.into_parts();
     let protocol =
         async_graphql_axum::GraphQLProtocol::from_request_parts(&mut parts, &state).await;
@@ -401,7 +407,7 @@ pub async fn ws(State(state): State<AppState>, req: Request) -> Response {
                         .get("authorization")
                         .or_else(|| payload.get("Authorization"));
                     let caller = match named {
-                        Some(value) => caller_of(&state, value.as_str()),
+                        Some(value) => caller_of(&state, value.as_str()).await,
                         None => header_caller,
                     };
                     let mut data = async_graphql::Data::default();

@@ -399,7 +399,13 @@ impl OrderMutation {
         let ids: Vec<String> = ticket_ids.into_iter().map(|i| i.0).collect();
         let refund = match state
             .db
-            .begin_refund(&row.id, &ids, !organizer, now())
+            .begin_refund(
+                &row.id,
+                &ids,
+                !organizer,
+                now(),
+                &ctx.data::<super::RequestContext>()?.actor(),
+            )
             .await
             .map_err(ApiError::from)?
         {

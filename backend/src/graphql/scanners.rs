@@ -622,7 +622,13 @@ impl ScannerMutation {
         };
         let device = state
             .db
-            .redeem_pairing(&sha256_hex(&code), &wanted, &sha256_hex(&token), now())
+            .redeem_pairing(
+                &sha256_hex(&code),
+                &wanted,
+                &sha256_hex(&token),
+                now(),
+                &ctx.data::<super::RequestContext>()?.actor(),
+            )
             .await
             .map_err(|e| match e {
                 crate::db::StoreError::NotFound => ApiError::not_found("pairing code"),
@@ -651,7 +657,11 @@ impl ScannerMutation {
         organize(state, &me, &device.event_id).await?;
         let device = state
             .db
-            .revoke_device(&device.id, now())
+            .revoke_device(
+                &device.id,
+                now(),
+                &ctx.data::<super::RequestContext>()?.actor(),
+            )
             .await
             .map_err(ApiError::from)?;
         Ok(device.into())

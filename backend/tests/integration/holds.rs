@@ -1,6 +1,8 @@
 //! Holds never oversell, are idempotent by key, and give their stock back when released or
 //! expired.
 
+use guichet_server::db::audit::{Actor, AuditAction, AuditEntry};
+use guichet_server::db::sessions::NewSession;
 use std::sync::Arc;
 
 use guichet_server::auth::{Principal, Role};
@@ -75,10 +77,32 @@ async fn buyers(app: &TestApp, n: usize) -> Vec<String> {
             .create_user(&user)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
+        // Every access token belongs to a live session.
+        let session = uuid::Uuid::new_v4().to_string();
+        let new_session = NewSession {
+            id: &session,
+            user_id: &id,
+            refresh_hash: &session,
+            now,
+            refresh_expires_at: now + 3600,
+            expires_at: now + 3600,
+        };
+        let entry = AuditEntry::new(
+            &Actor::system(),
+            AuditAction::LoginSucceeded,
+            "session",
+            Some(&session),
+            now,
+        );
+        app.db()
+            .start_session(&new_session, &entry)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         let token = app.state.tokens.issue_access(
             &Principal {
                 user_id: id,
                 role: Role::Attendee,
+                session_id: Some(session),
             },
             now,
         );
