@@ -12,8 +12,8 @@ pub mod limits;
 mod orders;
 mod scanner_types;
 mod scanners;
-mod subscriptions;
 mod security;
+mod subscriptions;
 mod types;
 
 use std::sync::Arc;
