@@ -8,51 +8,8 @@ use guichet_domain::geo::GeoError;
 
 use crate::db::StoreError;
 
-/// The closed set of error codes (DESIGN.md, "API").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Code {
-    /// No valid credentials.
-    Unauthenticated,
-    /// Authenticated, but not allowed.
-    Forbidden,
-    /// No such thing (or not visible to the caller).
-    NotFound,
-    /// The request is malformed or breaks a rule.
-    InvalidInput,
-    /// Not enough inventory.
-    SoldOut,
-    /// The hold expired before checkout.
-    HoldExpired,
-    /// The payment provider refused.
-    PaymentDeclined,
-    /// Too many requests.
-    RateLimited,
-    /// The request conflicts with the current state.
-    Conflict,
-    /// Our fault.
-    Internal,
-    /// A scanner device's token was revoked: it must wipe its event data.
-    DeviceRevoked,
-}
-
-impl Code {
-    /// The wire spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::Unauthenticated => "UNAUTHENTICATED",
-            Code::Forbidden => "FORBIDDEN",
-            Code::NotFound => "NOT_FOUND",
-            Code::InvalidInput => "INVALID_INPUT",
-            Code::SoldOut => "SOLD_OUT",
-            Code::HoldExpired => "HOLD_EXPIRED",
-            Code::PaymentDeclined => "PAYMENT_DECLINED",
-            Code::RateLimited => "RATE_LIMITED",
-            Code::Conflict => "CONFLICT",
-            Code::Internal => "INTERNAL",
-            Code::DeviceRevoked => "DEVICE_REVOKED",
-        }
-    }
-}
+/// The closed set of error codes (DESIGN.md, "API"), shared with the SDK through the domain.
+pub use guichet_domain::error_code::ErrorCode as Code;
 
 /// An error as the API reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]

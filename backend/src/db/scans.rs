@@ -8,7 +8,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use guichet_domain::admission::{InvalidCause, ScanRejection};
+use guichet_domain::admission::{self, InvalidCause, ScanClass, ScanRejection};
+use guichet_domain::checkin::Direction;
 
 use super::scanners::DeviceRow;
 use super::{BeginWrite, Db, StoreError};
@@ -80,56 +81,31 @@ impl ScanRow {
     }
 }
 
-/// Where a ticket stands after a fold of its admitted scans.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Standing {
-    /// Entered at least once.
-    pub entered: bool,
-    /// Inside now.
-    pub inside: bool,
-}
+/// Where a ticket stands after a fold of its admitted scans: the domain's presence, whose
+/// `refuses_entry` is the rule doors apply offline.
+pub use guichet_domain::admission::Presence as Standing;
 
-impl Standing {
-    /// Whether one more admitted entry would be a duplicate, and the rejection code a door
-    /// online should show instead.
-    pub fn refuses_entry(self, re_entry: bool) -> Option<&'static str> {
-        if self.entered && !re_entry {
-            Some("already_used")
-        } else if self.inside {
-            Some("already_inside")
-        } else {
-            None
-        }
-    }
-}
-
-/// Classifies one ticket's scans, given in (device time, id) order: each admitted entry
-/// while the ticket is inside, or after an entry on a list without re-entry, is a
-/// duplicate. Returns the classes in input order and the final standing.
+/// Classifies one ticket's scans, given in (device time, id) order, as (decision,
+/// direction) in their stored spelling, through [`admission::classify`] (the one rule the
+/// server and every door share). Returns the classes in input order and the final
+/// standing.
 pub fn classify<'a>(
     scans: impl IntoIterator<Item = (&'a str, &'a str)>,
     re_entry: bool,
 ) -> (Vec<&'static str>, Standing) {
-    let mut standing = Standing::default();
-    let classes = scans
-        .into_iter()
-        .map(|(decision, direction)| {
-            if decision != "admitted" {
-                return "rejected";
-            }
-            if direction == "exit" {
-                standing.inside = false;
-                return "exited";
-            }
-            if standing.refuses_entry(re_entry).is_some() {
-                return "duplicate_entry";
-            }
-            standing.entered = true;
-            standing.inside = true;
-            "admitted"
-        })
-        .collect();
-    (classes, standing)
+    let scans = scans.into_iter().map(|(decision, direction)| {
+        let direction = if direction == "exit" {
+            Direction::Exit
+        } else {
+            Direction::Entry
+        };
+        (decision == "admitted", direction)
+    });
+    let (classes, standing) = admission::classify(scans, re_entry);
+    (
+        classes.into_iter().map(ScanClass::as_str).collect(),
+        standing,
+    )
 }
 
 const SCAN_COLUMNS: &str = "id, device_id, ticket_id, device_time_ms, gate, direction, \
@@ -291,7 +267,7 @@ impl Db {
                     let refusal = if revoked.is_some() {
                         Some("revoked")
                     } else {
-                        standing.refuses_entry(re_entry)
+                        standing.refuses_entry(re_entry).map(ScanRejection::code)
                     };
                     if let Some(reason) = refusal {
                         report.decision = "rejected".into();
@@ -617,42 +593,24 @@ impl Db {
 mod tests {
     use super::*;
 
-    fn run(scans: &[(&str, &str)], re_entry: bool) -> Vec<&'static str> {
-        classify(scans.iter().copied(), re_entry).0
-    }
-
     #[test]
-    fn a_second_entry_is_a_duplicate_without_re_entry() {
+    fn stored_spellings_reach_the_domains_classification() {
         let scans = [
             ("admitted", "entry"),
             ("rejected", "entry"),
             ("admitted", "exit"),
             ("admitted", "entry"),
         ];
+        let (classes, standing) = classify(scans, false);
         assert_eq!(
-            run(&scans, false),
+            classes,
             ["admitted", "rejected", "exited", "duplicate_entry"]
         );
         assert_eq!(
-            run(&scans, true),
-            ["admitted", "rejected", "exited", "admitted"]
+            standing.refuses_entry(false).map(ScanRejection::code),
+            Some("already_used")
         );
-    }
-
-    #[test]
-    fn two_entries_without_an_exit_are_a_duplicate_even_with_re_entry() {
-        let scans = [("admitted", "entry"), ("admitted", "entry")];
-        assert_eq!(run(&scans, true), ["admitted", "duplicate_entry"]);
-    }
-
-    #[test]
-    fn standing_names_the_online_refusal() {
-        let (_, inside) = classify([("admitted", "entry")], true);
-        assert_eq!(inside.refuses_entry(true), Some("already_inside"));
-        assert_eq!(inside.refuses_entry(false), Some("already_used"));
-        let (_, out) = classify([("admitted", "entry"), ("admitted", "exit")], true);
-        assert_eq!(out.refuses_entry(true), None);
-        assert_eq!(Standing::default().refuses_entry(false), None);
+        assert_eq!(classify(scans, true).0[3], "admitted");
     }
 
     #[test]

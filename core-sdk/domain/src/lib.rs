@@ -3,6 +3,7 @@
 //! Sans-I/O: no tokio, no SQL, no HTTP. Everything here is a pure function of its inputs.
 
 pub mod catalog;
+pub mod error_code;
 pub mod geo;
 pub mod inventory;
 pub mod money;

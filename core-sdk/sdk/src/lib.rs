@@ -29,6 +29,7 @@ pub mod api;
 pub mod booking;
 pub mod catalog;
 mod client;
+mod core;
 mod error;
 pub mod notify;
 pub mod organizer;
@@ -40,4 +41,4 @@ pub mod transport;
 pub mod wallet;
 
 pub use client::{Client, ClientBuilder, DATABASE_FILE, SyncReport};
-pub use error::{Error, SecretStoreError, StorageError};
+pub use error::{BoundaryError, Error, ErrorKind, SecretStoreError, StorageError};

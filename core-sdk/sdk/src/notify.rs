@@ -12,10 +12,11 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::Error;
+use crate::{BoundaryError, Error};
 
 /// Which long-running task a progress report is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Task {
     /// Everything [`Client::sync`](crate::Client::sync) runs.
@@ -31,7 +32,7 @@ pub enum Task {
 }
 
 /// How far a task has got.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Progress {
     /// The task.
     pub task: Task,
@@ -42,19 +43,15 @@ pub struct Progress {
 }
 
 /// How a task ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// It finished.
     Completed,
     /// It was cancelled through its handle.
     Cancelled,
-    /// It failed; `code` is [`Error::code`].
-    Failed {
-        /// Stable machine code.
-        code: String,
-        /// Human message.
-        message: String,
-    },
+    /// It failed, with the error as the flat shape every shell hands its host.
+    Failed(BoundaryError),
 }
 
 impl Outcome {
@@ -62,10 +59,7 @@ impl Outcome {
     pub fn of(result: &Result<(), Error>) -> Outcome {
         match result {
             Ok(()) => Outcome::Completed,
-            Err(error) => Outcome::Failed {
-                code: error.code().to_owned(),
-                message: error.to_string(),
-            },
+            Err(error) => Outcome::Failed(error.to_boundary()),
         }
     }
 }
@@ -80,7 +74,8 @@ pub trait ProgressListener: Send + Sync {
 }
 
 /// What changed in the local data.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Change {
     /// Signed in, signed out, or the session ended.
@@ -156,17 +151,22 @@ impl Drop for TaskHandle {
     }
 }
 
-/// Runs `work` on the tokio runtime as a task reporting to `listener`, and returns its
-/// handle (the SDK's long tasks use it; hosts may wrap their own work too). Cancelling
-/// aborts the future at its next await point and reports [`Outcome::Cancelled`].
-pub fn spawn_task<F>(task: Task, listener: Arc<dyn ProgressListener>, work: F) -> TaskHandle
+/// Runs `work` on `runtime` as a task reporting to `listener`, and returns its handle.
+/// Callable from any thread, inside a runtime or not. Cancelling aborts the future at its
+/// next await point and reports [`Outcome::Cancelled`].
+pub(crate) fn spawn_task<F>(
+    runtime: &tokio::runtime::Handle,
+    task: Task,
+    listener: Arc<dyn ProgressListener>,
+    work: F,
+) -> TaskHandle
 where
     F: std::future::Future<Output = Result<(), Error>> + Send + 'static,
 {
     let finished = Arc::new(AtomicBool::new(false));
     let reported = Arc::new(AtomicBool::new(false));
     let (done, report, to_listener) = (finished.clone(), reported.clone(), listener.clone());
-    let join = tokio::spawn(async move {
+    let join = runtime.spawn(async move {
         let result = work.await;
         if !report.swap(true, Ordering::AcqRel) {
             // Tell the listener first: once `is_finished` is true, it has been told.
@@ -262,7 +262,12 @@ mod tests {
     #[tokio::test]
     async fn a_task_reports_its_outcome_once_and_cancel_stops_it() {
         let log = Arc::new(Log::default());
-        let handle = spawn_task(Task::WalletSync, log.clone(), async { Ok(()) });
+        let handle = spawn_task(
+            &tokio::runtime::Handle::current(),
+            Task::WalletSync,
+            log.clone(),
+            async { Ok(()) },
+        );
         while !handle.is_finished() {
             tokio::task::yield_now().await;
         }
@@ -270,13 +275,38 @@ mod tests {
         assert_eq!(*log.0.lock().unwrap(), vec!["Completed".to_owned()]);
 
         let log = Arc::new(Log::default());
-        let handle = spawn_task(Task::WalletSync, log.clone(), async {
-            std::future::pending::<()>().await;
-            Ok(())
-        });
+        let handle = spawn_task(
+            &tokio::runtime::Handle::current(),
+            Task::WalletSync,
+            log.clone(),
+            async {
+                std::future::pending::<()>().await;
+                Ok(())
+            },
+        );
         assert!(!handle.is_finished());
         drop(handle);
         assert_eq!(*log.0.lock().unwrap(), vec!["Cancelled".to_owned()]);
+    }
+
+    #[test]
+    fn outcomes_and_progress_cross_a_boundary_as_plain_json() {
+        let failed = Outcome::of(&Err(Error::NotSignedIn));
+        let json = serde_json::to_value(&failed).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({ "failed": { "kind": "NOT_SIGNED_IN", "message": "sign in first" } })
+        );
+        assert_eq!(serde_json::from_value::<Outcome>(json).unwrap(), failed);
+        let progress = Progress {
+            task: Task::DoorSync,
+            done: 3,
+            total: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&progress).unwrap(),
+            serde_json::json!({ "task": "door_sync", "done": 3, "total": null })
+        );
     }
 
     #[test]

@@ -13,7 +13,8 @@ use crate::booking::TicketStatus;
 use crate::{Client, Error};
 
 /// Where an event is in its lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EventStatus {
     /// Visible to its organizer only.
     Draft,
@@ -24,7 +25,7 @@ pub enum EventStatus {
 }
 
 /// A new event.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EventDraft {
     /// 1–200 characters.
     pub title: String,
@@ -50,7 +51,7 @@ pub struct EventDraft {
 
 /// Changes to an event; `None` keeps the current value. (Removing an event's place is not
 /// offered here: give new coordinates instead.)
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EventChanges {
     /// New title.
     pub title: Option<String>,
@@ -75,7 +76,7 @@ pub struct EventChanges {
 }
 
 /// A ticket type's details.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TicketTypeDraft {
     /// 1–100 characters.
     pub name: String,
@@ -94,7 +95,7 @@ pub struct TicketTypeDraft {
 }
 
 /// A ticket type as the server holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TicketTypeInfo {
     /// Stable id.
     pub id: String,
@@ -107,7 +108,7 @@ pub struct TicketTypeInfo {
 }
 
 /// One of the organizer's events.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OrganizerEvent {
     /// Stable id.
     pub id: String,
@@ -122,7 +123,7 @@ pub struct OrganizerEvent {
 }
 
 /// One ticket type's sales.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TicketTypeSales {
     /// Ticket type.
     pub ticket_type_id: String,
@@ -141,7 +142,7 @@ pub struct TicketTypeSales {
 }
 
 /// One day's sales (UTC).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DaySales {
     /// The day (00:00 UTC).
     pub day: DateTime<Utc>,
@@ -152,7 +153,7 @@ pub struct DaySales {
 }
 
 /// An event's sales.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SalesReportData {
     /// The event.
     pub event_id: String,
@@ -171,7 +172,7 @@ pub struct SalesReportData {
 }
 
 /// A ticket of the organizer's event and who holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Attendee {
     /// The ticket.
     pub ticket_id: String,
@@ -192,7 +193,7 @@ pub struct Attendee {
 }
 
 /// A page of attendees, in issuance order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AttendeePage {
     /// The tickets.
     pub attendees: Vec<Attendee>,

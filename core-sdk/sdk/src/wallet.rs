@@ -14,7 +14,7 @@ use crate::qr::TicketQr;
 use crate::{Client, Error};
 
 /// What the wallet shows of an event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EventSummary {
     /// The event.
     pub id: String,
@@ -35,7 +35,7 @@ pub struct EventSummary {
 }
 
 /// A ticket in the wallet, with its event when known.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WalletTicket {
     /// The ticket, with its credential text.
     pub ticket: Ticket,
@@ -61,7 +61,7 @@ impl WalletTicket {
 }
 
 /// What a wallet sync brought.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WalletSync {
     /// Orders held now.
     pub orders: usize,
@@ -114,7 +114,7 @@ impl Client {
     pub fn sync_wallet_task(&self, listener: Arc<dyn ProgressListener>) -> TaskHandle {
         let client = self.clone();
         let reporter = listener.clone();
-        spawn_task(Task::WalletSync, listener, async move {
+        spawn_task(self.runtime(), Task::WalletSync, listener, async move {
             client
                 .sync_wallet_reporting(Some(reporter))
                 .await

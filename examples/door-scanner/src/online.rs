@@ -80,8 +80,8 @@ struct Log;
 impl ProgressListener for Log {
     fn on_progress(&self, _progress: Progress) {}
     fn on_finished(&self, _task: Task, outcome: Outcome) {
-        if let Outcome::Failed { code, message } = outcome {
-            eprintln!("background sync stopped: {code}: {message}");
+        if let Outcome::Failed(error) = outcome {
+            eprintln!("background sync stopped: {error}");
         }
     }
 }

@@ -60,7 +60,8 @@ impl From<VerifyError> for InvalidCause {
 /// Why a scan was refused. [`ScanRejection::code`] is the closed set the whole platform
 /// uses: `invalid`, `wrong_event`, `not_on_list`, `revoked`, `not_yet_valid`, `expired`,
 /// `already_inside`, `already_used`, plus `not_inside` for exits (see its doc).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ScanRejection {
     /// Not a genuine credential for this event's keys; the cause says which check failed.
@@ -143,7 +144,8 @@ impl std::fmt::Display for ScanRejection {
 }
 
 /// The door's answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Let them through.
     Admitted,

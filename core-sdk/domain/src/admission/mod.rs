@@ -15,9 +15,11 @@
 //! Exits skip steps 4 and 5: a door records people leaving, it never keeps anyone in, so
 //! a ticket revoked or expired while its holder is inside still lets them out.
 
+mod classify;
 mod decision;
 mod presence;
 
+pub use classify::{ScanClass, classify};
 pub use decision::{Decision, InvalidCause, ScanRejection};
 pub use presence::Presence;
 
@@ -135,11 +137,10 @@ impl<'a> Checkpoint<'a> {
 /// The scan-history rule.
 fn decide_presence(presence: Presence, direction: Direction, list: &CheckInList) -> Decision {
     match direction {
-        Direction::Entry if presence.inside => Decision::Rejected(ScanRejection::AlreadyInside),
-        Direction::Entry if presence.entries > 0 && !list.re_entry() => {
-            Decision::Rejected(ScanRejection::AlreadyUsed)
-        }
-        Direction::Entry => Decision::Admitted,
+        Direction::Entry => match presence.refuses_entry(list.re_entry()) {
+            Some(refusal) => Decision::Rejected(refusal),
+            None => Decision::Admitted,
+        },
         Direction::Exit if presence.inside => Decision::Admitted,
         Direction::Exit => Decision::Rejected(ScanRejection::NotInside),
     }

@@ -15,10 +15,34 @@ pub enum ValidityError {
 }
 
 /// When a ticket admits: from `from` (inclusive) until `until` (exclusive), unix seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(into = "ValidityFields", try_from = "ValidityFields")]
 pub struct Validity {
     from: u32,
     until: u32,
+}
+
+/// A window as plain numbers, checked by [`Validity::new`] when read back.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+struct ValidityFields {
+    from: i64,
+    until: i64,
+}
+
+impl From<Validity> for ValidityFields {
+    fn from(v: Validity) -> ValidityFields {
+        ValidityFields {
+            from: v.from(),
+            until: v.until(),
+        }
+    }
+}
+
+impl TryFrom<ValidityFields> for Validity {
+    type Error = ValidityError;
+    fn try_from(v: ValidityFields) -> Result<Validity, ValidityError> {
+        Validity::new(v.from, v.until)
+    }
 }
 
 /// Where `now` falls relative to a validity window.
@@ -74,7 +98,7 @@ impl Validity {
 }
 
 /// The facts a credential certifies. No personal data: ids and a window only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TicketClaims {
     /// The ticket.
     pub ticket_id: Uuid,
@@ -90,6 +114,15 @@ pub struct TicketClaims {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_reads_back_only_when_valid() {
+        let window = Validity::new(100, 200).unwrap();
+        let json = serde_json::to_string(&window).unwrap();
+        assert_eq!(json, r#"{"from":100,"until":200}"#);
+        assert_eq!(serde_json::from_str::<Validity>(&json).unwrap(), window);
+        assert!(serde_json::from_str::<Validity>(r#"{"from":200,"until":200}"#).is_err());
+    }
 
     #[test]
     fn window_bounds() {

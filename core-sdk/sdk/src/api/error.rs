@@ -1,85 +1,15 @@
-//! Errors the server reports: `errors[].extensions.code` from the API's closed set.
+//! Errors the server reports: `errors[].extensions.code` from the API's closed set
+//! ([`guichet_domain::error_code::ErrorCode`]).
 
-/// The API's stable error codes (`backend/src/error.rs`, DESIGN.md "API").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorCode {
-    /// No valid credentials.
-    Unauthenticated,
-    /// Authenticated, but not allowed.
-    Forbidden,
-    /// No such thing (or not visible to the caller).
-    NotFound,
-    /// The request is malformed or breaks a rule.
-    InvalidInput,
-    /// Not enough inventory.
-    SoldOut,
-    /// The hold expired before checkout.
-    HoldExpired,
-    /// The payment provider refused.
-    PaymentDeclined,
-    /// Too many requests.
-    RateLimited,
-    /// The request conflicts with the current state.
-    Conflict,
-    /// The server's fault.
-    Internal,
-    /// This scanner device was revoked: it must wipe its event data.
-    DeviceRevoked,
-    /// A code this SDK does not know (a newer server).
-    Unknown,
-}
-
-impl ErrorCode {
-    /// Reads the wire spelling; unknown codes become [`ErrorCode::Unknown`].
-    pub fn from_wire(code: &str) -> ErrorCode {
-        match code {
-            "UNAUTHENTICATED" => ErrorCode::Unauthenticated,
-            "FORBIDDEN" => ErrorCode::Forbidden,
-            "NOT_FOUND" => ErrorCode::NotFound,
-            "INVALID_INPUT" => ErrorCode::InvalidInput,
-            "SOLD_OUT" => ErrorCode::SoldOut,
-            "HOLD_EXPIRED" => ErrorCode::HoldExpired,
-            "PAYMENT_DECLINED" => ErrorCode::PaymentDeclined,
-            "RATE_LIMITED" => ErrorCode::RateLimited,
-            "CONFLICT" => ErrorCode::Conflict,
-            "INTERNAL" => ErrorCode::Internal,
-            "DEVICE_REVOKED" => ErrorCode::DeviceRevoked,
-            _ => ErrorCode::Unknown,
-        }
-    }
-
-    /// The wire spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
-            ErrorCode::Forbidden => "FORBIDDEN",
-            ErrorCode::NotFound => "NOT_FOUND",
-            ErrorCode::InvalidInput => "INVALID_INPUT",
-            ErrorCode::SoldOut => "SOLD_OUT",
-            ErrorCode::HoldExpired => "HOLD_EXPIRED",
-            ErrorCode::PaymentDeclined => "PAYMENT_DECLINED",
-            ErrorCode::RateLimited => "RATE_LIMITED",
-            ErrorCode::Conflict => "CONFLICT",
-            ErrorCode::Internal => "INTERNAL",
-            ErrorCode::DeviceRevoked => "DEVICE_REVOKED",
-            ErrorCode::Unknown => "UNKNOWN",
-        }
-    }
-}
-
-impl std::fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::ErrorKind;
+use guichet_domain::error_code::ErrorCode;
 
 /// An error the server answered with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct ApiError {
-    /// Stable code.
-    pub code: ErrorCode,
+    /// Stable code: the server's, or [`ErrorKind::Unknown`] for a code outside the set.
+    pub code: ErrorKind,
     /// The server's message, safe to show.
     pub message: String,
     /// The input field at fault, when the server names one.
@@ -94,7 +24,8 @@ impl ApiError {
         let code = extensions
             .and_then(|e| e.get("code"))
             .and_then(|c| c.as_str())
-            .map_or(ErrorCode::Unknown, ErrorCode::from_wire);
+            .and_then(ErrorCode::from_wire)
+            .map_or(ErrorKind::Unknown, ErrorKind::from);
         Some(ApiError {
             code,
             message: first
@@ -116,22 +47,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_round_trip_and_unknown_codes_are_kept_apart() {
-        for code in [
-            ErrorCode::Unauthenticated,
-            ErrorCode::Forbidden,
-            ErrorCode::NotFound,
-            ErrorCode::InvalidInput,
-            ErrorCode::SoldOut,
-            ErrorCode::HoldExpired,
-            ErrorCode::PaymentDeclined,
-            ErrorCode::RateLimited,
-            ErrorCode::Conflict,
-            ErrorCode::Internal,
-        ] {
-            assert_eq!(ErrorCode::from_wire(code.as_str()), code);
-        }
-        assert_eq!(ErrorCode::from_wire("TEAPOT"), ErrorCode::Unknown);
+    fn a_code_outside_the_set_is_unknown_and_a_missing_one_too() {
+        let teapot = serde_json::json!({
+            "errors": [{ "message": "short and stout", "extensions": { "code": "TEAPOT" } }]
+        });
+        assert_eq!(
+            ApiError::from_response(&teapot).unwrap().code,
+            ErrorKind::Unknown
+        );
+        let bare = serde_json::json!({ "errors": [{ "message": "no code" }] });
+        assert_eq!(
+            ApiError::from_response(&bare).unwrap().code,
+            ErrorKind::Unknown
+        );
     }
 
     #[test]
@@ -145,7 +73,7 @@ mod tests {
             ]
         });
         let error = ApiError::from_response(&response).unwrap();
-        assert_eq!(error.code, ErrorCode::InvalidInput);
+        assert_eq!(error.code, ErrorKind::InvalidInput);
         assert_eq!(error.field.as_deref(), Some("email"));
         assert!(ApiError::from_response(&serde_json::json!({ "data": {} })).is_none());
     }

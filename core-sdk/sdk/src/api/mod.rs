@@ -5,7 +5,7 @@
 mod error;
 pub(crate) mod operations;
 
-pub use error::{ApiError, ErrorCode};
+pub use error::ApiError;
 
 use std::sync::Arc;
 

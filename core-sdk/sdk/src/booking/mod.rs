@@ -68,7 +68,7 @@ pub struct HoldItem {
 }
 
 /// Reserved tickets, with their countdown.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Hold {
     /// Stable id.
     pub id: String,
@@ -174,7 +174,7 @@ impl TicketStatus {
 }
 
 /// An issued ticket.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ticket {
     /// Stable id.
     pub id: String,
@@ -202,7 +202,7 @@ impl Ticket {
 }
 
 /// An order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Order {
     /// Stable id.
     pub id: String,

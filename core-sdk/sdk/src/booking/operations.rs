@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::convert::{hold_from, order_from};
 use super::{Hold, HoldLine, HoldStatus, Order, TicketStatus};
-use crate::api::ErrorCode;
+use crate::ErrorKind;
 use crate::api::operations::{
     Checkout, HoldById, HoldTickets, OrderById, RefundOrder, ReleaseHold, checkout, hold_by_id,
     hold_tickets, order_by_id, refund_order, release_hold,
@@ -31,7 +31,8 @@ use crate::store::{Completion, OperationRow};
 use crate::{Client, Error};
 
 /// What an operation does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OperationKind {
     /// Reserve tickets.
     Hold,
@@ -55,7 +56,8 @@ impl OperationKind {
 }
 
 /// Where an operation is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OperationState {
     /// Written, not answered for good yet: resume it.
     Pending,
@@ -120,7 +122,7 @@ impl OperationRequest {
 }
 
 /// An operation as the host sees it in the queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PendingOperation {
     /// Id, also the idempotency key sent with it.
     pub id: String,
@@ -212,10 +214,10 @@ fn is_final(error: &Error) -> bool {
     match error {
         Error::Api(e) => !matches!(
             e.code,
-            ErrorCode::RateLimited
-                | ErrorCode::Internal
-                | ErrorCode::Unknown
-                | ErrorCode::Unauthenticated
+            ErrorKind::RateLimited
+                | ErrorKind::Internal
+                | ErrorKind::Unknown
+                | ErrorKind::Unauthenticated
         ),
         _ => false,
     }
@@ -360,7 +362,7 @@ impl Client {
     pub fn resume_pending_task(&self, listener: Arc<dyn ProgressListener>) -> TaskHandle {
         let client = self.clone();
         let reporter = listener.clone();
-        spawn_task(Task::ResumePending, listener, async move {
+        spawn_task(self.runtime(), Task::ResumePending, listener, async move {
             client
                 .resume_pending_reporting(Some(reporter))
                 .await
@@ -557,7 +559,7 @@ impl Client {
                 };
                 match self.authed::<RefundOrder>(variables, true).await {
                     Ok(data) => Ok(Answer::Order(order_from!(refund_order, data.refund_order))),
-                    Err(Error::Api(e)) if e.code == ErrorCode::Conflict => {
+                    Err(Error::Api(e)) if e.code == ErrorKind::Conflict => {
                         // Nothing left to refund: done already (by an earlier send whose
                         // answer was lost), or never refundable. The order tells which.
                         let order = self.fetch_order(order_id).await?;
@@ -656,12 +658,12 @@ mod tests {
                 field: None,
             })
         };
-        assert!(is_final(&api(ErrorCode::SoldOut)));
-        assert!(is_final(&api(ErrorCode::PaymentDeclined)));
-        assert!(is_final(&api(ErrorCode::Conflict)));
-        assert!(!is_final(&api(ErrorCode::Internal)));
-        assert!(!is_final(&api(ErrorCode::RateLimited)));
-        assert!(!is_final(&api(ErrorCode::Unauthenticated)));
+        assert!(is_final(&api(ErrorKind::SoldOut)));
+        assert!(is_final(&api(ErrorKind::PaymentDeclined)));
+        assert!(is_final(&api(ErrorKind::Conflict)));
+        assert!(!is_final(&api(ErrorKind::Internal)));
+        assert!(!is_final(&api(ErrorKind::RateLimited)));
+        assert!(!is_final(&api(ErrorKind::Unauthenticated)));
         assert!(!is_final(&Error::SessionExpired));
         assert!(!is_final(&Error::Transport(
             crate::transport::TransportError::Timeout

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A public event as cached.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CatalogEvent {
     /// Stable id.
     pub id: String,
@@ -75,7 +75,7 @@ pub struct CatalogTicketType {
 }
 
 /// An offline search. Every criterion is optional; they combine with AND.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EventSearch {
     /// Words to find in title, venue, city or description, each as a prefix, ignoring case
     /// and accents.
@@ -95,7 +95,7 @@ pub struct EventSearch {
 }
 
 /// A point and a radius.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Near {
     /// Degrees, −90 to 90.
     pub latitude: f64,
@@ -106,7 +106,7 @@ pub struct Near {
 }
 
 /// One search result.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SearchHit {
     /// The event.
     pub event: CatalogEvent,

@@ -12,7 +12,7 @@ use crate::{Client, Error};
 const PAGE: i64 = 1_000;
 
 /// What a catalog sync did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CatalogSync {
     /// Pages pulled.
     pub pages: usize,
@@ -76,7 +76,7 @@ impl Client {
     pub fn sync_catalog_task(&self, listener: Arc<dyn ProgressListener>) -> TaskHandle {
         let client = self.clone();
         let reporter = listener.clone();
-        spawn_task(Task::CatalogSync, listener, async move {
+        spawn_task(self.runtime(), Task::CatalogSync, listener, async move {
             client
                 .sync_catalog_reporting(Some(reporter))
                 .await

@@ -11,12 +11,13 @@ use chrono::Utc;
 use graphql_client::GraphQLQuery;
 use tokio::sync::MutexGuard;
 
-use super::{Client, blocking};
+use super::Client;
 use crate::Error;
-use crate::api::ErrorCode;
+use crate::ErrorKind;
 use crate::api::operations::{
     LogIn, LogOut, Me, RefreshSession, SignUp, log_in, log_out, me, refresh_session, sign_up,
 };
+use crate::core::blocking;
 use crate::notify::Change;
 use crate::session::{Account, Role, Session, SignUp as NewAccount};
 
@@ -162,7 +163,7 @@ impl Client {
             .run::<Q>(variables.clone(), Some(token.clone()), idempotent)
             .await
         {
-            Err(Error::Api(e)) if e.code == ErrorCode::Unauthenticated => {
+            Err(Error::Api(e)) if e.code == ErrorKind::Unauthenticated => {
                 let token = self.refresh_after_rejection(&token).await?;
                 self.api()
                     .run::<Q>(variables, Some(token), idempotent)
@@ -223,7 +224,7 @@ impl Client {
                 **guard = Some(session);
                 Ok(token)
             }
-            Err(Error::Api(e)) if e.code == ErrorCode::Unauthenticated => {
+            Err(Error::Api(e)) if e.code == ErrorKind::Unauthenticated => {
                 **guard = None;
                 self.forget_session().await?;
                 self.notify(Change::Session);
@@ -236,12 +237,12 @@ impl Client {
     async fn save_session(&self, session: &Session) -> Result<(), Error> {
         let text = serde_json::to_string(session)
             .map_err(|_| Error::Protocol("session does not serialise"))?;
-        let secrets = self.inner.secrets.clone();
+        let secrets = self.inner.core.secrets.clone();
         blocking(move || Ok(secrets.save(Session::SECRET_KEY, &text)?)).await
     }
 
     async fn forget_session(&self) -> Result<(), Error> {
-        let secrets = self.inner.secrets.clone();
+        let secrets = self.inner.core.secrets.clone();
         blocking(move || Ok(secrets.delete(Session::SECRET_KEY)?)).await
     }
 }

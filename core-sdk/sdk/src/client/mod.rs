@@ -18,15 +18,18 @@ use tokio::sync::Mutex;
 use crate::Error;
 use crate::api::Api;
 use crate::booking::operations::InFlight;
+use crate::core::{Core, Setup, blocking};
 use crate::notify::{Change, ChangeListener, Listeners, TaskHandle};
-use crate::session::{FileSecretStore, SecretStore, Session};
+use crate::session::{SecretStore, Session};
 use crate::store::StoreHandle;
-use crate::transport::{HttpConfig, HttpTransport, Transport};
+use crate::transport::{HttpConfig, Transport};
 
 /// File name of the database in the data directory.
 pub const DATABASE_FILE: &str = "guichet.db";
 
 /// The embeddable client. Cheap to clone: clones share one store, session and transport.
+/// Callable from any thread: its background tasks spawn on the runtime it was opened
+/// with (the host's, or one of the SDK's own when opened outside a runtime).
 #[derive(Debug, Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -34,11 +37,8 @@ pub struct Client {
 
 #[derive(Debug)]
 struct Inner {
-    server_url: String,
-    data_dir: PathBuf,
-    api: Api,
+    core: Core,
     store: StoreHandle,
-    secrets: Arc<dyn SecretStore>,
     /// The session; held across a refresh so only one refresh runs at a time (presenting a
     /// refresh token twice ends the session everywhere).
     session: Mutex<Option<Session>>,
@@ -54,6 +54,7 @@ pub struct ClientBuilder {
     transport: Option<Arc<dyn Transport>>,
     secrets: Option<Arc<dyn SecretStore>>,
     http: HttpConfig,
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl ClientBuilder {
@@ -75,23 +76,27 @@ impl ClientBuilder {
         self
     }
 
+    /// Spawns the client's background tasks on `runtime` (by default: the runtime `open`
+    /// runs on).
+    pub fn runtime(mut self, runtime: tokio::runtime::Handle) -> ClientBuilder {
+        self.runtime = Some(runtime);
+        self
+    }
+
     /// Opens the client: creates the data directory if needed, opens and migrates the
     /// database, and restores the saved session.
     pub async fn open(self) -> Result<Client, Error> {
-        let server_url = normalise_url(&self.server_url)?;
-        let data_dir = self.data_dir;
-        let dir = data_dir.clone();
-        blocking(move || std::fs::create_dir_all(&dir).map_err(|e| Error::DataDir(format!("{e}"))))
-            .await?;
-        let transport = match self.transport {
-            Some(transport) => transport,
-            None => Arc::new(HttpTransport::new(&server_url, &self.http)?),
-        };
-        let secrets = self.secrets.unwrap_or_else(|| {
-            Arc::new(FileSecretStore::new(data_dir.join("secrets"))) as Arc<dyn SecretStore>
-        });
-        let store = StoreHandle::open(data_dir.join(DATABASE_FILE)).await?;
-        let url = server_url.clone();
+        let core = Core::new(Setup {
+            server_url: self.server_url,
+            data_dir: self.data_dir,
+            transport: self.transport,
+            secrets: self.secrets,
+            http: self.http,
+            runtime: self.runtime,
+        })?;
+        core.create_data_dir().await?;
+        let store = StoreHandle::open(core.file(DATABASE_FILE)).await?;
+        let url = core.server_url.clone();
         store
             .call(move |s| match s.meta("server_url")? {
                 Some(expected) if expected != url => Err(Error::ServerMismatch {
@@ -102,18 +107,15 @@ impl ClientBuilder {
                 None => s.set_meta("server_url", &url),
             })
             .await?;
-        let loader = secrets.clone();
+        let loader = core.secrets.clone();
         let saved = blocking(move || Ok(loader.load(Session::SECRET_KEY)?)).await?;
         // A session that does not parse (written by a future SDK, damaged) is dropped: the
         // user signs in again rather than being stuck.
         let session = saved.and_then(|text| serde_json::from_str::<Session>(&text).ok());
         Ok(Client {
             inner: Arc::new(Inner {
-                server_url,
-                data_dir,
-                api: Api::new(transport),
+                core,
                 store,
-                secrets,
                 session: Mutex::new(session),
                 listeners: Arc::default(),
                 in_flight: Arc::default(),
@@ -137,17 +139,18 @@ impl Client {
             transport: None,
             secrets: None,
             http: HttpConfig::default(),
+            runtime: None,
         }
     }
 
     /// The server this client talks to.
     pub fn server_url(&self) -> &str {
-        &self.inner.server_url
+        &self.inner.core.server_url
     }
 
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
-        &self.inner.data_dir
+        &self.inner.core.data_dir
     }
 
     /// The local store's thread, for modules that keep data in it.
@@ -158,13 +161,18 @@ impl Client {
     /// The typed GraphQL layer (anonymous calls; signed-in calls go through the client's
     /// session handling).
     pub fn api(&self) -> &Api {
-        &self.inner.api
+        &self.inner.core.api
     }
 
     /// Tells `listener` about every change of local data until the handle is cancelled or
     /// dropped.
     pub fn subscribe(&self, listener: Arc<dyn ChangeListener>) -> TaskHandle {
         self.inner.listeners.add(listener)
+    }
+
+    /// The runtime the client's background tasks spawn on.
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Handle {
+        self.inner.core.runtime.handle()
     }
 
     pub(crate) fn inner_in_flight(&self) -> &Arc<InFlight> {
@@ -180,31 +188,4 @@ impl Client {
     pub fn notify(&self, change: Change) {
         self.inner.listeners.emit(change);
     }
-}
-
-/// Runs blocking work (file I/O, the host's secret store) off the async workers.
-pub(crate) async fn blocking<T, F>(work: F) -> Result<T, Error>
-where
-    F: FnOnce() -> Result<T, Error> + Send + 'static,
-    T: Send + 'static,
-{
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| Error::StoreClosed)?
-}
-
-/// `https://host/` and `https://host` are one server.
-fn normalise_url(url: &str) -> Result<String, Error> {
-    let trimmed = url.trim().trim_end_matches('/');
-    let parsed = reqwest::Url::parse(trimmed).map_err(|e| Error::InvalidArgument {
-        field: "server_url",
-        message: e.to_string(),
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(Error::InvalidArgument {
-            field: "server_url",
-            message: "use an http:// or https:// URL".into(),
-        });
-    }
-    Ok(format!("{trimmed}/"))
 }

@@ -10,7 +10,7 @@ use crate::notify::{Progress, ProgressListener, Task, TaskHandle, spawn_task};
 use crate::wallet::WalletSync;
 
 /// What [`Client::sync`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SyncReport {
     /// The offline catalog's refresh.
     pub catalog: CatalogSync,
@@ -32,7 +32,7 @@ impl Client {
     pub fn sync_task(&self, listener: Arc<dyn ProgressListener>) -> TaskHandle {
         let client = self.clone();
         let reporter = listener.clone();
-        spawn_task(Task::Sync, listener, async move {
+        spawn_task(self.runtime(), Task::Sync, listener, async move {
             client.sync_reporting(Some(reporter)).await.map(|_| ())
         })
     }

@@ -27,13 +27,14 @@ use super::wire::{
 };
 use super::{PendingScan, ScanOutcome, now_ms};
 use crate::Error;
+use crate::ErrorKind;
 use crate::api::operations::{AdmitScan, PushScans, RedeemPairing, ScannerSync};
 use crate::api::operations::{admit_scan, push_scans, redeem_pairing, scanner_sync};
-use crate::api::{Api, ErrorCode};
+use crate::core::{Core, Setup, blocking, create_dir};
 use crate::notify::{Progress, ProgressListener, Task, TaskHandle, spawn_task};
-use crate::session::{FileSecretStore, SecretStore};
+use crate::session::SecretStore;
 use crate::store::{EventConfig, KnownScan, Store};
-use crate::transport::{HttpConfig, HttpTransport, Transport};
+use crate::transport::{HttpConfig, Transport};
 
 /// File name of the door's database in its data directory.
 pub const DOOR_DATABASE_FILE: &str = "door.db";
@@ -43,7 +44,7 @@ const TOKEN_KEY: &str = "scanner-device-token";
 pub const PUSH_BATCH: usize = 200;
 
 /// How a door talks to the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DoorOptions {
     /// Longest wait for the server's online decision before deciding offline.
     pub online_budget: Duration,
@@ -64,7 +65,7 @@ impl Default for DoorOptions {
 }
 
 /// A scan's outcome at the door, and whether the server took part in it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DoorScan {
     /// What to show (already durable).
     pub outcome: ScanOutcome,
@@ -73,7 +74,7 @@ pub struct DoorScan {
 }
 
 /// What a [`Door::sync`] did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DoorSyncReport {
     /// Scans pushed.
     pub pushed: usize,
@@ -96,6 +97,8 @@ pub struct DoorBuilder {
     transport: Option<Arc<dyn Transport>>,
     secrets: Option<Arc<dyn SecretStore>>,
     options: DoorOptions,
+    http: HttpConfig,
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl DoorBuilder {
@@ -117,42 +120,53 @@ impl DoorBuilder {
         self
     }
 
-    fn parts(&self) -> Result<(Api, Arc<dyn SecretStore>), Error> {
-        let transport = match &self.transport {
-            Some(transport) => transport.clone(),
-            None => Arc::new(HttpTransport::new(
-                &self.server_url,
-                &HttpConfig::default(),
-            )?),
-        };
-        let secrets = self.secrets.clone().unwrap_or_else(|| {
-            Arc::new(FileSecretStore::new(self.data_dir.join("secrets"))) as Arc<dyn SecretStore>
-        });
-        Ok((Api::new(transport), secrets))
+    /// Timeouts and retries of the default HTTP transport.
+    pub fn http(mut self, http: HttpConfig) -> DoorBuilder {
+        self.http = http;
+        self
+    }
+
+    /// Spawns the door's background sync on `runtime` (by default: the runtime `pair` or
+    /// `open` runs on).
+    pub fn runtime(mut self, runtime: tokio::runtime::Handle) -> DoorBuilder {
+        self.runtime = Some(runtime);
+        self
+    }
+
+    fn core(&self) -> Result<Core, Error> {
+        Core::new(Setup {
+            server_url: self.server_url.clone(),
+            data_dir: self.data_dir.clone(),
+            transport: self.transport.clone(),
+            secrets: self.secrets.clone(),
+            http: self.http.clone(),
+            runtime: self.runtime.clone(),
+        })
     }
 
     /// Redeems a pairing code, pulls the event's snapshot and opens the door. A store that
     /// was paired before is wiped first.
     pub async fn pair(self, code: &str, device_name: &str) -> Result<Door, Error> {
-        let (api, secrets) = self.parts()?;
+        let core = self.core()?;
         let vars = redeem_pairing::Variables {
             code: code.to_owned(),
             device_name: device_name.to_owned(),
         };
-        let enrolled = api
+        let enrolled = core
+            .api
             .run::<RedeemPairing>(vars, None, false)
             .await?
             .redeem_pairing;
         let device_id = parse_uuid(&enrolled.device.id)?;
         let token = enrolled.device_token;
-        let saver = secrets.clone();
+        let saver = core.secrets.clone();
         let saved = token.clone();
         blocking(move || Ok(saver.save(TOKEN_KEY, &saved)?)).await?;
-        let path = self.data_dir.join(DOOR_DATABASE_FILE);
-        let dir = self.data_dir.clone();
-        let url = self.server_url.clone();
+        let path = core.file(DOOR_DATABASE_FILE);
+        let dir = core.data_dir.clone();
+        let url = core.server_url.clone();
         let store = blocking(move || {
-            std::fs::create_dir_all(&dir).map_err(|e| Error::DataDir(format!("{e}")))?;
+            create_dir(&dir)?;
             let mut store = Store::open(&path)?;
             store.wipe_event()?;
             store.set_device_id(device_id)?;
@@ -162,7 +176,7 @@ impl DoorBuilder {
         .await?;
         // The first pull configures the store; the scanner opens on it afterwards.
         let thread = DoorThread::unconfigured(store).await?;
-        let door = Door::assemble(api, secrets, thread, token, &self.gate, self.options);
+        let door = Door::assemble(core, thread, token, &self.gate, self.options);
         door.pull().await?;
         door.inner.thread.open_scanner(&self.gate).await?;
         Ok(door)
@@ -170,18 +184,17 @@ impl DoorBuilder {
 
     /// Opens a door paired before.
     pub async fn open(self) -> Result<Door, Error> {
-        let (api, secrets) = self.parts()?;
-        let loader = secrets.clone();
+        let core = self.core()?;
+        let loader = core.secrets.clone();
         let token = blocking(move || Ok(loader.load(TOKEN_KEY)?))
             .await?
             .ok_or(Error::NotPaired)?;
-        let path = self.data_dir.join(DOOR_DATABASE_FILE);
+        let path = core.file(DOOR_DATABASE_FILE);
         let store = blocking(move || Store::open(&path)).await?;
         let thread = DoorThread::unconfigured(store).await?;
         thread.open_scanner(&self.gate).await?;
         Ok(Door::assemble(
-            api,
-            secrets,
+            core,
             thread,
             token,
             &self.gate,
@@ -198,8 +211,7 @@ pub struct Door {
 
 #[derive(Debug)]
 struct Inner {
-    api: Api,
-    secrets: Arc<dyn SecretStore>,
+    core: Core,
     thread: DoorThread,
     token: String,
     gate: String,
@@ -218,18 +230,19 @@ impl Door {
     /// Options for pairing or opening the door whose data lives in `data_dir`, at `gate`.
     pub fn builder(server_url: &str, data_dir: impl AsRef<Path>, gate: &str) -> DoorBuilder {
         DoorBuilder {
-            server_url: server_url.trim().trim_end_matches('/').to_owned(),
+            server_url: server_url.to_owned(),
             data_dir: data_dir.as_ref().to_owned(),
             gate: gate.to_owned(),
             transport: None,
             secrets: None,
             options: DoorOptions::default(),
+            http: HttpConfig::default(),
+            runtime: None,
         }
     }
 
     fn assemble(
-        api: Api,
-        secrets: Arc<dyn SecretStore>,
+        core: Core,
         thread: DoorThread,
         token: String,
         gate: &str,
@@ -237,8 +250,7 @@ impl Door {
     ) -> Door {
         Door {
             inner: Arc::new(Inner {
-                api,
-                secrets,
+                core,
                 thread,
                 token,
                 gate: gate.to_owned(),
@@ -288,7 +300,7 @@ impl Door {
                     device_token: self.inner.token.clone(),
                     scan: admit_input(input),
                 };
-                self.inner.api.run::<AdmitScan>(vars, None, true).await
+                self.inner.core.api.run::<AdmitScan>(vars, None, true).await
             })
             .await;
             match asked {
@@ -310,7 +322,7 @@ impl Door {
                         online: true,
                     });
                 }
-                Ok(Err(error)) if error.api_code() == Some(ErrorCode::DeviceRevoked) => {
+                Ok(Err(error)) if error.kind() == ErrorKind::DeviceRevoked => {
                     self.wipe().await?;
                     return Err(Error::DeviceRevoked);
                 }
@@ -387,7 +399,7 @@ impl Door {
                 self.reached();
                 Ok(value)
             }
-            Err(error) if error.api_code() == Some(ErrorCode::DeviceRevoked) => {
+            Err(error) if error.kind() == ErrorKind::DeviceRevoked => {
                 self.wipe().await?;
                 Err(Error::DeviceRevoked)
             }
@@ -415,7 +427,12 @@ impl Door {
                 device_token: self.inner.token.clone(),
                 scans: batch.iter().map(|s| push_input(scan_fields(s))).collect(),
             };
-            let results = self.inner.api.run::<PushScans>(vars, None, true).await?;
+            let results = self
+                .inner
+                .core
+                .api
+                .run::<PushScans>(vars, None, true)
+                .await?;
             let verdicts = results
                 .push_scans
                 .iter()
@@ -443,7 +460,12 @@ impl Door {
                 cursor,
                 limit: self.inner.options.page_limit,
             };
-            let data = self.inner.api.run::<ScannerSync>(vars, None, true).await?;
+            let data = self
+                .inner
+                .core
+                .api
+                .run::<ScannerSync>(vars, None, true)
+                .await?;
             let page = data.scanner_sync;
             let more = page.has_more;
             let page = decode_page(page)?;
@@ -460,7 +482,7 @@ impl Door {
 
     /// Forgets the event and the device token (the organizer revoked this device).
     async fn wipe(&self) -> Result<(), Error> {
-        let secrets = self.inner.secrets.clone();
+        let secrets = self.inner.core.secrets.clone();
         blocking(move || Ok(secrets.delete(TOKEN_KEY)?)).await?;
         self.inner.thread.call_wipe().await
     }
@@ -471,23 +493,28 @@ impl Door {
     pub fn watch(&self, every: Duration, listener: Arc<dyn ProgressListener>) -> TaskHandle {
         let door = self.clone();
         let reporter = listener.clone();
-        spawn_task(Task::DoorSync, listener, async move {
-            let mut done = 0;
-            loop {
-                match door.sync().await {
-                    Ok(_) => {}
-                    Err(Error::DeviceRevoked) => return Err(Error::DeviceRevoked),
-                    Err(error) => tracing::info!(code = error.code(), "door sync failed"),
+        spawn_task(
+            self.inner.core.runtime.handle(),
+            Task::DoorSync,
+            listener,
+            async move {
+                let mut done = 0;
+                loop {
+                    match door.sync().await {
+                        Ok(_) => {}
+                        Err(Error::DeviceRevoked) => return Err(Error::DeviceRevoked),
+                        Err(error) => tracing::info!(code = error.code(), "door sync failed"),
+                    }
+                    done += 1;
+                    reporter.on_progress(Progress {
+                        task: Task::DoorSync,
+                        done,
+                        total: None,
+                    });
+                    tokio::time::sleep(every).await;
                 }
-                done += 1;
-                reporter.on_progress(Progress {
-                    task: Task::DoorSync,
-                    done,
-                    total: None,
-                });
-                tokio::time::sleep(every).await;
-            }
-        })
+            },
+        )
     }
 
     /// Every scan known here with the server's verdict (this door's and synced ones).
@@ -515,14 +542,4 @@ impl Door {
             .call_store(|s| s.list_ticket_counts())
             .await
     }
-}
-
-async fn blocking<T, F>(work: F) -> Result<T, Error>
-where
-    F: FnOnce() -> Result<T, Error> + Send + 'static,
-    T: Send + 'static,
-{
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| Error::StoreClosed)?
 }

@@ -36,7 +36,7 @@ use crate::Error;
 use crate::store::{ScanRecord, Store};
 
 /// What a scan gave: the decision to show, and the stored scan's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ScanOutcome {
     /// The stored scan (already durable when this value exists).
     pub scan_id: Uuid,

@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use guichet_domain::admission::Decision;
+use guichet_domain::admission::{Decision, ScanClass};
 use guichet_domain::checkin::{CheckInList, CheckInListFields, Direction};
 use guichet_domain::keyring::{EventKeyRing, KeyId, KeyStatus, public_key_from_hex};
 use uuid::Uuid;
@@ -67,13 +67,16 @@ scan_input!(push_input, push_scans);
 
 macro_rules! class_name {
     ($name:ident, $module:ident) => {
+        /// The server's class in the domain's stored spelling (an unknown class reads as
+        /// rejected: it never lets anyone count as inside).
         pub(super) fn $name(class: &$module::ScanClass) -> &'static str {
             match class {
-                $module::ScanClass::ADMITTED => "admitted",
-                $module::ScanClass::DUPLICATE_ENTRY => "duplicate_entry",
-                $module::ScanClass::EXITED => "exited",
-                _ => "rejected",
+                $module::ScanClass::ADMITTED => ScanClass::Admitted,
+                $module::ScanClass::DUPLICATE_ENTRY => ScanClass::DuplicateEntry,
+                $module::ScanClass::EXITED => ScanClass::Exited,
+                _ => ScanClass::Rejected,
             }
+            .as_str()
         }
     };
 }

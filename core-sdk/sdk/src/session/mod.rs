@@ -34,7 +34,7 @@ pub struct Account {
 }
 
 /// A new account's details for [`crate::Client::sign_up`].
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 pub struct SignUp {
     /// E-mail address.
     pub email: String,

@@ -2,46 +2,12 @@
 //! tickets again with the server gone.
 
 use std::process::Command;
-use std::sync::Arc;
 
-use guichet_server::config::Config;
-use guichet_server::db::Db;
-use guichet_server::payments::test_provider::TestProvider;
-use guichet_server::{AppState, app};
+use guichet_e2e::TestServer;
 use serde_json::{Value, json};
 
-struct Server {
-    url: String,
-    task: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
-}
-
-async fn start() -> Server {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        database_url: format!("sqlite://{}", dir.path().join("server.db").display()),
-        jwt_secret: Some(vec![7; 32]),
-        auth_rate_per_minute: 100_000,
-        auth_rate_burst: 100_000,
-        ..Config::default()
-    };
-    let db = Db::connect(&config.database_url, 4).await.unwrap();
-    db.migrate().await.unwrap();
-    let secret = config.load_secret().unwrap();
-    let state =
-        AppState::with_provider(config, db, &secret, Arc::new(TestProvider::new())).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = app(state);
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    Server {
-        url,
-        task,
-        _dir: dir,
-    }
+async fn start() -> TestServer {
+    TestServer::start().await
 }
 
 async fn gql(url: &str, token: Option<&str>, query: &str, variables: Value) -> Value {
@@ -178,13 +144,13 @@ async fn sign_up_book_with_a_test_card_and_show_the_qr_offline() {
     assert!(err.contains("PAYMENT_DECLINED"), "{err}");
 
     // The server goes away: the wallet and its QR codes are still there.
-    server.task.abort();
-    let _ = server.task.await;
-    let (ok, out, err) = attendee(&server.url, data.path(), &["tickets", "--qr", "yes"]).await;
+    let url = server.url.clone();
+    server.stop().await;
+    let (ok, out, err) = attendee(&url, data.path(), &["tickets", "--qr", "yes"]).await;
     assert!(ok, "{err}");
     assert_eq!(out.matches("VALID  Fado").count(), 2, "{out}");
     assert!(out.contains('\u{2588}'), "{out}");
-    let (ok, _, err) = attendee(&server.url, data.path(), &["sync"]).await;
+    let (ok, _, err) = attendee(&url, data.path(), &["sync"]).await;
     assert!(!ok);
     assert!(err.contains("NETWORK"), "{err}");
 }

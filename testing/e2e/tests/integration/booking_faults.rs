@@ -9,7 +9,7 @@ use guichet_sdk::session::Role;
 use guichet_sdk::{Client, Error};
 
 use crate::faults::{Fault, Faulty};
-use crate::server::{TestServer, new_account};
+use guichet_e2e::{TestServer, new_account};
 
 struct Scene {
     server: TestServer,

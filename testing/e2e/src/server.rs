@@ -1,10 +1,9 @@
 //! The real Guichet server, in-process on a 127.0.0.1 port over a fresh SQLite file, and a
 //! raw GraphQL client to check what the server holds independently of the SDK.
 
-// Helpers shared by the suites; each suite uses a part of them.
-#![allow(dead_code)]
-
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use guichet_sdk::session::{Role, SignUp};
 use guichet_sdk::{Client, ClientBuilder};
@@ -22,7 +21,17 @@ pub struct TestServer {
     pub payments: Arc<TestProvider>,
     http: reqwest::Client,
     task: tokio::task::JoinHandle<()>,
+    /// Device tokens of the observers [`TestServer::scans`] paired, by check-in list.
+    observers: Mutex<HashMap<String, String>>,
     _dir: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for TestServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestServer")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Drop for TestServer {
@@ -34,10 +43,13 @@ impl Drop for TestServer {
 pub const PASSWORD: &str = "a long enough password";
 
 impl TestServer {
+    /// A server with generous rate limits and the test payment provider.
     pub async fn start() -> TestServer {
         TestServer::start_with(|_| {}).await
     }
 
+    /// A server whose configuration `tweak` adjusted first (rate limits, payment provider,
+    /// page sizes).
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
@@ -69,8 +81,15 @@ impl TestServer {
             payments,
             http: reqwest::Client::new(),
             task,
+            observers: Mutex::default(),
             _dir: dir,
         }
+    }
+
+    /// Stops the server and waits until its port no longer answers.
+    pub async fn stop(mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
     }
 
     /// A client of this server over HTTP, with its data in `dir`.
@@ -202,6 +221,86 @@ impl TestServer {
             captured.iter().map(|c| c.captured_minor).sum(),
             charges.values().map(|c| c.refunded_minor).sum(),
         )
+    }
+}
+
+impl TestServer {
+    /// The server's SQLite file, for seeding in bulk (creating 100,000 events through the
+    /// API would measure the API). Tests read the server through GraphQL, never this file.
+    pub fn database_file(&self) -> PathBuf {
+        match &self.state.db {
+            Db::Sqlite(pool) => pool.connect_options().get_filename().to_path_buf(),
+            Db::Postgres(_) => panic!("the test server runs on SQLite"),
+        }
+    }
+
+    /// Runs the server's recovery sweep as its sweeper does, at `now` (unix seconds).
+    pub async fn resume_orders(&self, now: i64) {
+        guichet_server::checkout::resume(&self.state, now)
+            .await
+            .unwrap();
+    }
+
+    /// Every scan of a check-in list as the server holds it: id → (decision,
+    /// classification), in the database's lower-case spelling (`admitted`,
+    /// `duplicate_entry`). Read like a door reads it, through `scannerSync` with a device
+    /// paired for the purpose (once per list), from the start of the feed.
+    pub async fn scans(&self, organizer: &str, list: &str) -> HashMap<String, (String, String)> {
+        let token = self.observer(organizer, list).await;
+        let mut scans = HashMap::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let data = self
+                .ok(
+                    None,
+                    "query($t: String!, $c: String) { scannerSync(deviceToken: $t, cursor: $c) { cursor hasMore scans { id decision classification } } }",
+                    json!({ "t": token, "c": cursor }),
+                )
+                .await;
+            let page = &data["scannerSync"];
+            for scan in page["scans"].as_array().unwrap() {
+                let text = |field: &str| scan[field].as_str().unwrap().to_ascii_lowercase();
+                // A later page carries a scan again when its class changed: it wins.
+                scans.insert(
+                    scan["id"].as_str().unwrap().to_owned(),
+                    (text("decision"), text("classification")),
+                );
+            }
+            cursor = Some(page["cursor"].as_str().unwrap().to_owned());
+            if !page["hasMore"].as_bool().unwrap() {
+                return scans;
+            }
+        }
+    }
+
+    async fn observer(&self, organizer: &str, list: &str) -> String {
+        if let Some(token) = self.observers.lock().unwrap().get(list) {
+            return token.clone();
+        }
+        let data = self
+            .ok(
+                Some(organizer),
+                "mutation($l: ID!) { pairScanner(listId: $l) { code } }",
+                json!({ "l": list }),
+            )
+            .await;
+        let code = data["pairScanner"]["code"].as_str().unwrap();
+        let data = self
+            .ok(
+                None,
+                "mutation($c: String!) { redeemPairing(code: $c, deviceName: \"observer\") { deviceToken } }",
+                json!({ "c": code }),
+            )
+            .await;
+        let token = data["redeemPairing"]["deviceToken"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        self.observers
+            .lock()
+            .unwrap()
+            .insert(list.to_owned(), token.clone());
+        token
     }
 }
 

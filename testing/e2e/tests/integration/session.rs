@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use guichet_sdk::api::ErrorCode;
+use guichet_sdk::ErrorKind;
 use guichet_sdk::session::{Role, SecretStore};
 use guichet_sdk::{Error, SecretStoreError};
 
 use crate::faults::Recorder;
-use crate::server::{PASSWORD, TestServer, new_account};
+use guichet_e2e::{PASSWORD, TestServer, new_account};
 
 /// A host's secure storage (a Keychain stand-in): secrets in memory, inspectable.
 #[derive(Debug, Default)]
@@ -53,10 +53,7 @@ async fn sign_up_survives_a_restart_and_log_out_ends_the_session() {
 
     // Wrong password: the server's code, not a panic or a transport error.
     let error = again.log_in("ada@example.org", "wrong password!").await;
-    assert_eq!(
-        error.unwrap_err().api_code(),
-        Some(ErrorCode::Unauthenticated)
-    );
+    assert_eq!(error.unwrap_err().kind(), ErrorKind::Unauthenticated);
     let back = again.log_in("ADA@example.org", PASSWORD).await.unwrap();
     assert_eq!(back.id, account.id);
 }

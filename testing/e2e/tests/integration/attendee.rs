@@ -5,13 +5,13 @@
 use std::sync::{Arc, Mutex};
 
 use guichet_sdk::Error;
-use guichet_sdk::api::ErrorCode;
+use guichet_sdk::ErrorKind;
 use guichet_sdk::booking::{HoldLine, HoldStatus, OrderStatus, TicketStatus};
 use guichet_sdk::notify::{Change, ChangeListener, Outcome, Progress, ProgressListener, Task};
 use guichet_sdk::session::Role;
 use guichet_sdk::transport::{Call, Transport, TransportError};
 
-use crate::server::{TestServer, new_account};
+use guichet_e2e::{TestServer, new_account};
 
 #[derive(Default)]
 struct Seen(Mutex<Vec<String>>);
@@ -149,17 +149,14 @@ async fn attendee_books_pays_carries_tickets_offline_and_refunds() {
     // A declined card: a definitive failure, not a pending operation; nothing charged.
     let third = client.hold(&event, &line(&standing, 1)).await.unwrap();
     let declined = client.checkout(&third.id, Some("tok_declined")).await;
-    assert_eq!(
-        declined.unwrap_err().api_code(),
-        Some(ErrorCode::PaymentDeclined)
-    );
+    assert_eq!(declined.unwrap_err().kind(), ErrorKind::PaymentDeclined);
     assert!(client.pending_operations().await.unwrap().is_empty());
     assert_eq!(server.money().0, 1);
 
     // Sold out: the server's code.
     let greedy = client.hold(&event, &line(&standing, 6)).await.unwrap();
     let too_many = client.hold(&event, &line(&standing, 6)).await;
-    assert_eq!(too_many.unwrap_err().api_code(), Some(ErrorCode::SoldOut));
+    assert_eq!(too_many.unwrap_err().kind(), ErrorKind::SoldOut);
     client.release_hold(&greedy.id).await.unwrap();
 
     // A wallet sync as a task with progress, and change notifications all along.
@@ -184,7 +181,7 @@ async fn attendee_books_pays_carries_tickets_offline_and_refunds() {
     client.log_out().await.unwrap();
     assert!(matches!(client.my_tickets().await, Err(Error::NotSignedIn)));
     client
-        .log_in("ann@example.org", crate::server::PASSWORD)
+        .log_in("ann@example.org", guichet_e2e::PASSWORD)
         .await
         .unwrap();
     assert!(client.my_tickets().await.unwrap().is_empty());
@@ -217,9 +214,7 @@ async fn an_order_left_processing_reaches_the_wallet_when_the_server_finishes_it
     );
     // The server's recovery sweep finishes it (as its sweeper does every few seconds).
     let now = chrono::Utc::now().timestamp() + 60;
-    guichet_server::checkout::resume(&server.state, now)
-        .await
-        .unwrap();
+    server.resume_orders(now).await;
     client.sync_wallet().await.unwrap();
     assert_eq!(
         client.order(&order.id).await.unwrap().status,

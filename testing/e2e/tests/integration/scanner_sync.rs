@@ -3,7 +3,6 @@
 //! simulation of several doors over a network that drops, delays, duplicates and
 //! reorders requests and cuts doors off.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,37 +18,37 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use crate::server::TestServer;
+use guichet_e2e::TestServer;
 
 /// The network between one door and the server.
 #[derive(Debug)]
-struct Net {
-    inner: HttpTransport,
-    rng: Mutex<StdRng>,
+pub(crate) struct Net {
+    pub(crate) inner: HttpTransport,
+    pub(crate) rng: Mutex<StdRng>,
     /// Nothing gets through.
-    cut: AtomicBool,
+    pub(crate) cut: AtomicBool,
     /// Drop requests, lose answers, answer too late, delay, duplicate and reorder (a
     /// partition phase's weather).
-    stormy: AtomicBool,
+    pub(crate) stormy: AtomicBool,
     /// Delay before each `AdmitScan` answer, milliseconds.
-    admit_delay_ms: AtomicU64,
+    pub(crate) admit_delay_ms: AtomicU64,
     /// Copies of earlier requests, delivered late (after newer ones).
-    late: Mutex<Vec<Call>>,
+    pub(crate) late: Mutex<Vec<Call>>,
     /// Requests the door gave up on that are still on their way to the server.
-    in_flight: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    pub(crate) in_flight: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// How many requests reached the server after the door gave up on them.
-    too_slow: AtomicU64,
+    pub(crate) too_slow: AtomicU64,
     /// Every `AdmitScan` reaches the server only after the door gave up on it.
-    admit_late: AtomicBool,
+    pub(crate) admit_late: AtomicBool,
     /// `AdmitScan` requests seen.
-    admits: AtomicU64,
+    pub(crate) admits: AtomicU64,
     /// `ScannerSync` requests seen, and whether they wait before going through.
-    syncs: AtomicU64,
-    hold_syncs: AtomicBool,
+    pub(crate) syncs: AtomicU64,
+    pub(crate) hold_syncs: AtomicBool,
 }
 
 impl Net {
-    fn over(url: &str, seed: u64) -> Arc<Net> {
+    pub(crate) fn over(url: &str, seed: u64) -> Arc<Net> {
         let config = HttpConfig {
             retry: RetryPolicy {
                 max_attempts: 1,
@@ -73,12 +72,12 @@ impl Net {
         })
     }
 
-    fn roll(&self) -> f64 {
+    pub(crate) fn roll(&self) -> f64 {
         self.rng.lock().unwrap().random::<f64>()
     }
 
     /// Sends `call` on its own: it reaches the server after `after`, whoever waits for it.
-    fn send_later(&self, call: Call, after: Duration) {
+    pub(crate) fn send_later(&self, call: Call, after: Duration) {
         self.too_slow.fetch_add(1, Ordering::Relaxed);
         let inner = self.inner.clone();
         self.in_flight
@@ -91,7 +90,7 @@ impl Net {
     }
 
     /// Waits until every request still on its way has reached the server.
-    async fn land(&self) {
+    pub(crate) async fn land(&self) {
         let flying: Vec<_> = std::mem::take(&mut *self.in_flight.lock().unwrap());
         for request in flying {
             request.await.unwrap();
@@ -158,7 +157,7 @@ impl Transport for Net {
 
 /// Sells `n` tickets of a fresh event (in orders of up to 6) and returns
 /// (organizer token, event, ticket type, [(order, ticket, credential)]).
-async fn sold(
+pub(crate) async fn sold(
     server: &TestServer,
     tag: &str,
     n: usize,
@@ -204,7 +203,13 @@ async fn sold(
 }
 
 /// A check-in list at gates north and south; returns its id.
-async fn list(server: &TestServer, org: &str, event: &str, tt: &str, re_entry: bool) -> String {
+pub(crate) async fn list(
+    server: &TestServer,
+    org: &str,
+    event: &str,
+    tt: &str,
+    re_entry: bool,
+) -> String {
     let data = server
         .ok(
             Some(org),
@@ -215,7 +220,7 @@ async fn list(server: &TestServer, org: &str, event: &str, tt: &str, re_entry: b
     data["createCheckInList"]["id"].as_str().unwrap().to_owned()
 }
 
-async fn pairing_code(server: &TestServer, org: &str, list: &str) -> String {
+pub(crate) async fn pairing_code(server: &TestServer, org: &str, list: &str) -> String {
     let data = server
         .ok(
             Some(org),
@@ -226,7 +231,7 @@ async fn pairing_code(server: &TestServer, org: &str, list: &str) -> String {
     data["pairScanner"]["code"].as_str().unwrap().to_owned()
 }
 
-async fn pair(
+pub(crate) async fn pair(
     server: &TestServer,
     org: &str,
     list: &str,
@@ -243,19 +248,6 @@ async fn pair(
         .unwrap()
 }
 
-/// The server's scans: id → (decision, classification).
-async fn server_scans(server: &TestServer) -> HashMap<String, (String, String)> {
-    let guichet_server::db::Db::Sqlite(pool) = &server.state.db else {
-        panic!("the test server runs on SQLite");
-    };
-    let rows: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT id, decision, classification FROM scans")
-            .fetch_all(pool)
-            .await
-            .unwrap();
-    rows.into_iter().map(|(id, d, c)| (id, (d, c))).collect()
-}
-
 async fn refund(server: &TestServer, org: &str, order: &str, ticket: &str) {
     server
         .ok(
@@ -268,9 +260,9 @@ async fn refund(server: &TestServer, org: &str, order: &str, ticket: &str) {
 
 /// The test event's start (2099-06-01T19:00:00Z), Unix milliseconds: tickets are valid
 /// around it.
-const AT: i64 = 4_084_023_600_000;
+pub(crate) const AT: i64 = 4_084_023_600_000;
 
-const PATIENT: DoorOptions = DoorOptions {
+pub(crate) const PATIENT: DoorOptions = DoorOptions {
     online_budget: Duration::from_secs(30),
     retry_online_after: Duration::ZERO,
     page_limit: 20_000,
@@ -337,7 +329,7 @@ async fn a_paired_door_decides_online_and_falls_back_within_its_budget() {
     assert_eq!(report.pushed, 1);
     assert!(door.is_online());
     assert_eq!(door.unpushed_count().await.unwrap(), 0);
-    let on_server = server_scans(&server).await;
+    let on_server = server.scans(&org, &list).await;
     assert_eq!(on_server.len(), 3);
     assert_eq!(on_server[&late.outcome.scan_id.to_string()].1, "admitted");
 
@@ -529,7 +521,7 @@ async fn an_admission_whose_online_answer_came_too_late_reaches_the_server_durin
     net_a.land().await;
     let id = second.outcome.scan_id.to_string();
     assert_eq!(
-        server_scans(&server).await[&id],
+        server.scans(&org, &list).await[&id],
         ("rejected".to_owned(), "rejected".to_owned()),
         "the server stored its own online answer"
     );
@@ -542,7 +534,7 @@ async fn an_admission_whose_online_answer_came_too_late_reaches_the_server_durin
     let report = a.sync().await.unwrap();
     assert_eq!(report.pushed, 1);
     assert_eq!(
-        server_scans(&server).await[&id],
+        server.scans(&org, &list).await[&id],
         ("admitted".to_owned(), "duplicate_entry".to_owned()),
         "the server has what the door showed, flagged"
     );
@@ -567,391 +559,4 @@ async fn an_admission_whose_online_answer_came_too_late_reaches_the_server_durin
         alerts["duplicateAlerts"],
         json!([{ "scan": { "id": id }, "firstEntry": { "id": first.outcome.scan_id.to_string() } }])
     );
-}
-
-/// One scan the simulation took.
-#[derive(Debug, Clone)]
-struct Taken {
-    id: String,
-    ticket: usize,
-    device_time_ms: i64,
-    direction: Direction,
-    admitted: bool,
-}
-
-/// Seeds for the simulation: `GUICHET_SIM_SEEDS=200` runs 200 (outside the default run).
-/// Even seeds use a list with re-entry, odd ones a list without.
-fn seeds() -> Vec<u64> {
-    let n = std::env::var("GUICHET_SIM_SEEDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(4u64);
-    (1..=n).collect()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn doors_converge_after_partitions_and_flag_every_double_entry() {
-    for seed in seeds() {
-        println!("simulation seed {seed}");
-        simulate(seed, false).await;
-    }
-}
-
-/// The same with every door also syncing in the background (`Door::watch`, every 5 to
-/// 40 ms) during partitions, so pulls and pushes interleave with scans waiting for their
-/// online answer. The scenario (who scans what, when, who is cut off) still follows the
-/// seed; which requests the network drops then depends on timing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn doors_converge_while_they_sync_in_the_background() {
-    let n = seeds().len() as u64;
-    for seed in (1..=n.div_ceil(2)).map(|s| 1_000 + s) {
-        println!("simulation seed {seed}, background syncs");
-        simulate(seed, true).await;
-    }
-}
-
-/// Hears nothing: the simulation checks the outcome, not the progress.
-struct Quiet;
-
-impl guichet_sdk::notify::ProgressListener for Quiet {
-    fn on_progress(&self, _: guichet_sdk::notify::Progress) {}
-    fn on_finished(&self, _: guichet_sdk::notify::Task, _: guichet_sdk::notify::Outcome) {}
-}
-
-/// Where a ticket stands for the people at the doors: its admitted scans so far, in the
-/// order the doors took them.
-#[derive(Debug, Clone, Copy, Default)]
-struct Standing {
-    entered: bool,
-    inside: bool,
-}
-
-impl Standing {
-    /// Whether one more entry would let a second person in on this ticket.
-    fn refuses_entry(self, re_entry: bool) -> bool {
-        self.inside || (self.entered && !re_entry)
-    }
-}
-
-/// The contract's classification, written again independently of the server: per ticket,
-/// admitted scans in (device time, scan id) order; an entry while the ticket is inside, or
-/// after an entry on a list without re-entry, is a duplicate. Also returns where each
-/// ticket stands at the end of that order.
-fn expected_classes(
-    taken: &[Taken],
-    re_entry: bool,
-) -> (HashMap<String, &'static str>, BTreeMap<usize, Standing>) {
-    let mut by_ticket: BTreeMap<usize, Vec<&Taken>> = BTreeMap::new();
-    for scan in taken {
-        by_ticket.entry(scan.ticket).or_default().push(scan);
-    }
-    let mut classes = HashMap::new();
-    let mut standings = BTreeMap::new();
-    for (ticket, scans) in &mut by_ticket {
-        scans.sort_by(|a, b| (a.device_time_ms, &a.id).cmp(&(b.device_time_ms, &b.id)));
-        let mut standing = Standing::default();
-        for scan in scans.iter() {
-            let class = match (scan.admitted, scan.direction) {
-                (false, _) => "rejected",
-                (true, Direction::Exit) => {
-                    standing.inside = false;
-                    "exited"
-                }
-                (true, Direction::Entry) if standing.refuses_entry(re_entry) => "duplicate_entry",
-                (true, Direction::Entry) => {
-                    standing = Standing {
-                        entered: true,
-                        inside: true,
-                    };
-                    "admitted"
-                }
-            };
-            classes.insert(scan.id.clone(), class);
-        }
-        standings.insert(*ticket, standing);
-    }
-    (classes, standings)
-}
-
-async fn simulate(seed: u64, background: bool) {
-    const DOORS: usize = 4;
-    const TICKETS: usize = 10;
-    let re_entry = seed.is_multiple_of(2);
-    let server = TestServer::start().await;
-    let (org, event, tt, tickets) = sold(&server, &format!("sim{seed}"), TICKETS).await;
-    let list = list(&server, &org, &event, &tt, re_entry).await;
-    let mut rng = StdRng::seed_from_u64(seed);
-    let dirs: Vec<_> = (0..DOORS).map(|_| tempfile::tempdir().unwrap()).collect();
-    let mut nets = Vec::new();
-    let mut doors = Vec::new();
-    for (i, dir) in dirs.iter().enumerate() {
-        let net = Net::over(&server.url, seed * 100 + i as u64);
-        doors.push(pair(&server, &org, &list, dir.path(), net.clone(), PATIENT).await);
-        nets.push(net);
-    }
-    // Doors' clocks disagree by up to 2 s. With re-entry, exits make the order of a
-    // ticket's scans matter, and the server orders by device time: there the clocks agree
-    // within 20 ms and scans are 100 ms apart, so the server's order is the doors' order.
-    let (max_skew, min_step) = if re_entry { (20, 100) } else { (2_000, 1) };
-    let skew: Vec<i64> = (0..DOORS)
-        .map(|_| rng.random_range(-max_skew..max_skew))
-        .collect();
-    let mut clock: i64 = AT - 3_600_000;
-    let mut taken: Vec<Taken> = Vec::new();
-    let mut standing = vec![Standing::default(); TICKETS];
-
-    for round in 0..4 {
-        // All connected: every door catches up, then decides online.
-        for net in &nets {
-            net.cut.store(false, Ordering::Release);
-            net.stormy.store(false, Ordering::Release);
-            net.land().await;
-        }
-        for door in &doors {
-            door.sync()
-                .await
-                .unwrap_or_else(|e| panic!("seed {seed}: connected sync: {e}"));
-        }
-        for _ in 0..8 {
-            clock += rng.random_range(min_step..2_000);
-            let (d, t) = (rng.random_range(0..DOORS), rng.random_range(0..TICKETS));
-            let direction = if rng.random_bool(0.3) {
-                Direction::Exit
-            } else {
-                Direction::Entry
-            };
-            let scan = doors[d]
-                .scan_at(&tickets[t].2, direction, clock + skew[d])
-                .await
-                .unwrap();
-            let admitted = scan.outcome.decision.is_admitted();
-            assert!(
-                !(admitted && direction == Direction::Entry && standing[t].refuses_entry(re_entry)),
-                "seed {seed} round {round}: ticket {t} let a second person in while every door was connected"
-            );
-            assert!(
-                scan.online || !admitted,
-                "seed {seed}: connected, an admission is the server's"
-            );
-            take(
-                &mut taken,
-                &mut standing,
-                &scan,
-                t,
-                direction,
-                clock + skew[d],
-            );
-        }
-        // A partition: some doors cut off, the others on a stormy network.
-        for net in &nets {
-            net.stormy.store(true, Ordering::Release);
-            net.cut.store(rng.random_bool(0.5), Ordering::Release);
-        }
-        let watches: Vec<_> = if background {
-            doors
-                .iter()
-                .map(|door| {
-                    let every = Duration::from_millis(rng.random_range(5..40));
-                    door.watch(every, Arc::new(Quiet))
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        for _ in 0..12 {
-            clock += rng.random_range(min_step..2_000);
-            let d = rng.random_range(0..DOORS);
-            if rng.random_bool(0.25) {
-                let _ = doors[d].sync().await;
-                continue;
-            }
-            let t = rng.random_range(0..TICKETS);
-            let direction = if rng.random_bool(0.3) {
-                Direction::Exit
-            } else {
-                Direction::Entry
-            };
-            let scan = doors[d]
-                .scan_at(&tickets[t].2, direction, clock + skew[d])
-                .await
-                .unwrap();
-            take(
-                &mut taken,
-                &mut standing,
-                &scan,
-                t,
-                direction,
-                clock + skew[d],
-            );
-        }
-        for watch in watches {
-            watch.cancel();
-        }
-    }
-
-    // Heal: calm network, every request in flight lands, sync until a whole round moves
-    // nothing.
-    for net in &nets {
-        net.cut.store(false, Ordering::Release);
-        net.stormy.store(false, Ordering::Release);
-        net.land().await;
-    }
-    for pass in 0.. {
-        assert!(pass < 20, "seed {seed}: sync never went quiet");
-        let mut moved = 0;
-        for door in &doors {
-            let report = door
-                .sync()
-                .await
-                .unwrap_or_else(|e| panic!("seed {seed}: heal: {e}"));
-            moved += report.pushed + report.scans;
-        }
-        if moved == 0 {
-            break;
-        }
-    }
-
-    // Every scan is on the server exactly once, with the decision the door showed.
-    let on_server = server_scans(&server).await;
-    assert_eq!(
-        on_server.len(),
-        taken.len(),
-        "seed {seed}: scans on the server"
-    );
-    for scan in &taken {
-        let (decision, _) = on_server
-            .get(&scan.id)
-            .unwrap_or_else(|| panic!("seed {seed}: scan {} lost", scan.id));
-        assert_eq!(
-            decision == "admitted",
-            scan.admitted,
-            "seed {seed}: decision of {}",
-            scan.id
-        );
-    }
-    // The server classified every scan as the contract says.
-    let (expected, settled) = expected_classes(&taken, re_entry);
-    for (id, class) in &expected {
-        assert_eq!(on_server[id].1, *class, "seed {seed}: server, scan {id}");
-    }
-    // Every door agrees with the server on every scan's class.
-    for (i, door) in doors.iter().enumerate() {
-        let known: BTreeMap<String, Option<String>> = door
-            .known_scans()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|k| (k.id.to_string(), k.classification))
-            .collect();
-        assert_eq!(
-            known.len(),
-            taken.len(),
-            "seed {seed}: door {i} knows every scan"
-        );
-        for (id, (_, class)) in &on_server {
-            assert_eq!(
-                known.get(id),
-                Some(&Some(class.clone())),
-                "seed {seed}: door {i}, scan {id}"
-            );
-        }
-        assert_eq!(door.unpushed_count().await.unwrap(), 0, "seed {seed}");
-    }
-    // The organizer is alerted to exactly the double entries.
-    let duplicates: HashSet<&String> = expected
-        .iter()
-        .filter(|(_, class)| **class == "duplicate_entry")
-        .map(|(id, _)| id)
-        .collect();
-    let alerts = server
-        .ok(
-            Some(&org),
-            "query($e: ID!) { duplicateAlerts(eventId: $e) { scan { id } } }",
-            json!({ "e": event }),
-        )
-        .await;
-    let alerted: HashSet<&String> = alerts["duplicateAlerts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| match &a["scan"]["id"] {
-            Value::String(id) => id,
-            other => panic!("seed {seed}: alert without a scan id: {other}"),
-        })
-        .collect();
-    assert_eq!(alerted, duplicates, "seed {seed}: duplicate alerts");
-    // Every door now decides from the same history: cut off, each refuses a ticket inside
-    // (or used, without re-entry) wherever it went in, and admits the others. (Without
-    // re-entry the reason may be either: a door counts a second person let in after the
-    // first left as inside, the server's fold as a duplicate that changed nothing.)
-    for net in &nets {
-        net.cut.store(true, Ordering::Release);
-    }
-    for (d, door) in doors.iter().enumerate() {
-        for (t, ticket) in tickets.iter().enumerate() {
-            let standing = settled.get(&t).copied().unwrap_or_default();
-            let scan = door
-                .scan_at(&ticket.2, Direction::Entry, clock + 60_000 + skew[d])
-                .await
-                .unwrap();
-            assert!(!scan.online, "seed {seed}: door {d} is cut off");
-            let decision = scan.outcome.decision;
-            let right = if standing.inside {
-                decision == Decision::Rejected(ScanRejection::AlreadyInside)
-            } else if standing.entered && !re_entry {
-                matches!(
-                    decision,
-                    Decision::Rejected(ScanRejection::AlreadyUsed | ScanRejection::AlreadyInside)
-                )
-            } else {
-                decision == Decision::Admitted
-            };
-            assert!(
-                right,
-                "seed {seed}: door {d}, ticket {t} after the heal: {decision:?}, standing {standing:?}"
-            );
-        }
-    }
-    let exits = taken
-        .iter()
-        .filter(|s| s.admitted && s.direction == Direction::Exit)
-        .count();
-    let too_slow: u64 = nets
-        .iter()
-        .map(|n| n.too_slow.load(Ordering::Relaxed))
-        .sum();
-    println!(
-        "seed {seed} (re-entry {re_entry}): {} scans, {exits} exits, {too_slow} answers too late, {} double entries flagged on every door",
-        taken.len(),
-        duplicates.len()
-    );
-}
-
-/// Notes a scan the simulation took, and what it did to its ticket.
-fn take(
-    taken: &mut Vec<Taken>,
-    standing: &mut [Standing],
-    scan: &guichet_sdk::scanner::DoorScan,
-    ticket: usize,
-    direction: Direction,
-    device_time_ms: i64,
-) {
-    let admitted = scan.outcome.decision.is_admitted();
-    if admitted {
-        let s = &mut standing[ticket];
-        match direction {
-            Direction::Entry => {
-                s.entered = true;
-                s.inside = true;
-            }
-            Direction::Exit => s.inside = false,
-        }
-    }
-    taken.push(Taken {
-        id: scan.outcome.scan_id.to_string(),
-        ticket,
-        device_time_ms,
-        direction,
-        admitted,
-    });
 }

@@ -3,12 +3,12 @@
 //! the event off.
 
 use chrono::{DateTime, Utc};
-use guichet_sdk::api::ErrorCode;
+use guichet_sdk::ErrorKind;
 use guichet_sdk::booking::{HoldLine, TicketStatus};
 use guichet_sdk::organizer::{EventChanges, EventDraft, EventStatus, TicketTypeDraft};
 use guichet_sdk::session::Role;
 
-use crate::server::{TestServer, new_account};
+use guichet_e2e::{TestServer, new_account};
 
 fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text).unwrap().to_utc()
@@ -138,7 +138,7 @@ async fn organizer_creates_publishes_sells_searches_refunds_and_cancels() {
     assert_eq!(next.attendees[0].holder_email, "bob@example.org");
     // Buyers do not see the list.
     let denied = buyers[0].0.attendees(&draft.id, None, 10, None).await;
-    assert_eq!(denied.unwrap_err().api_code(), Some(ErrorCode::Forbidden));
+    assert_eq!(denied.unwrap_err().kind(), ErrorKind::Forbidden);
 
     // The organizer refunds one of Ann's tickets (a persisted operation like any other).
     let ticket = ann.attendees[0].ticket_id.clone();

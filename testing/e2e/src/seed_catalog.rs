@@ -3,8 +3,6 @@
 //! would measure the API, not the catalog). Rows look like the server's own: folded search
 //! text from `guichet_domain`, the full-text row, one feed entry each.
 
-#![allow(clippy::expect_used)]
-
 use std::path::Path;
 
 use guichet_domain::catalog::EventDetails;

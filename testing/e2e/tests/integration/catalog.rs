@@ -12,10 +12,9 @@ use guichet_sdk::catalog::{EventSearch, Near};
 use guichet_sdk::transport::{Call, HttpConfig, HttpTransport, Transport, TransportError};
 use serde_json::{Value, json};
 
-use crate::server::TestServer;
+use guichet_e2e::TestServer;
 
-#[path = "../../examples/support/seed_catalog.rs"]
-mod seed_catalog;
+use guichet_e2e::seed_catalog;
 
 /// HTTP that can be switched off, or set to fail every catalog call after the first `n`.
 #[derive(Debug)]
@@ -253,7 +252,7 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
     let org = server.token_for("resume@example.org", "ORGANIZER").await;
     let me = server.ok(Some(&org), "{ me { id } }", json!({})).await;
     let org_id = me["me"]["id"].as_str().unwrap().to_owned();
-    let db = server_db(&server);
+    let db = server.database_file();
     seed_catalog::seed_events(&db, &org_id, 2_500, 7);
 
     let dir = tempfile::tempdir().unwrap();
@@ -283,13 +282,6 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
     assert_eq!(report.upserted, 500);
     assert_eq!(net.catalog_calls.load(Ordering::Acquire) - before, 1);
     assert_eq!(client.sync_catalog().await.unwrap().upserted, 0);
-}
-
-fn server_db(server: &TestServer) -> std::path::PathBuf {
-    let guichet_server::db::Db::Sqlite(pool) = &server.state.db else {
-        panic!("the test server runs on SQLite");
-    };
-    pool.connect_options().get_filename().to_path_buf()
 }
 
 /// Every id the server's own search returns, page by page.
@@ -343,7 +335,7 @@ async fn offline_results_equal_the_servers_on_ten_thousand_events() {
     let org = server.token_for("tenk@example.org", "ORGANIZER").await;
     let me = server.ok(Some(&org), "{ me { id } }", json!({})).await;
     let org_id = me["me"]["id"].as_str().unwrap().to_owned();
-    seed_catalog::seed_events(&server_db(&server), &org_id, 10_000, 42);
+    seed_catalog::seed_events(&server.database_file(), &org_id, 10_000, 42);
     let dir = tempfile::tempdir().unwrap();
     let net = Switch::over(&server.url);
     let client = server

@@ -6,8 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-#[path = "support/seed_catalog.rs"]
-mod seed_catalog;
+use guichet_e2e::seed_catalog;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,0 +1,19 @@
+//! guichet-e2e: the SDK driven against the real Guichet server, in-process.
+//!
+//! This crate is the one place that depends on both `guichet-sdk` and `guichet-server`
+//! (ARCHITECTURE.md): the SDK's own tests never compile the server. It holds
+//! - [`TestServer`], the one in-process start-up (a loopback port over a fresh SQLite
+//!   file, the test payment provider) with a raw GraphQL client, so suites check what the
+//!   server holds through its API, independently of the SDK;
+//! - [`seed_catalog`], the bulk seeding of published events for catalog tests and
+//!   benchmarks;
+//! - the end-to-end suites (`tests/integration`) and the two server-booting benchmarks
+//!   (`examples/catalog_sync.rs`, `examples/door_sync.rs`).
+
+// Test support: a failed precondition is a failed test, so helpers unwrap.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod seed_catalog;
+mod server;
+
+pub use server::{PASSWORD, TestServer, event_input, new_account};
