@@ -15,6 +15,7 @@
 //!   storage.
 //! - [`wallet`] — the account's tickets offline, with QR codes, refreshed by a sync.
 //! - [`organizer`] — events, ticket types, sales report, attendee list with search.
+//! - [`check_in`] — the organizer's doors: check-in lists, scanner pairing, devices, alerts.
 //! - [`notify`] — progress and change listeners with cancellable [`notify::TaskHandle`]s.
 //! - [`scanner`] — the door scanner: offline admission decisions over the domain's
 //!   credential rules, every scan committed to the local store before its decision returns.
@@ -28,6 +29,7 @@
 pub mod api;
 pub mod booking;
 pub mod catalog;
+pub mod check_in;
 mod client;
 mod core;
 mod error;

@@ -55,6 +55,14 @@ operations!(
     Attendees,
 );
 
+operations!(
+    "graphql/check_in.graphql": CheckInLists,
+    CreateCheckInList,
+    PairScanner,
+    ScannerDevices,
+    RevokeScanner,
+    DuplicateAlerts,
+);
 operations!("graphql/catalog.graphql": CatalogChanges);
 operations!("graphql/scanner.graphql": RedeemPairing, ScannerSync, PushScans, AdmitScan);
 
