@@ -25,6 +25,8 @@ pub struct CheckInListInfo {
     pub gates: Vec<String>,
     /// Whether a ticket that went out may come back in.
     pub re_entry: bool,
+    /// Tickets admitted through it at least once, as far as scans reached the server.
+    pub checked_in: i64,
 }
 
 /// A new check-in list.
@@ -110,6 +112,7 @@ macro_rules! list_from {
             ticket_type_ids: l.ticket_type_ids,
             gates: l.gates,
             re_entry: l.re_entry,
+            checked_in: l.checked_in,
         }
     }};
 }
