@@ -4,7 +4,9 @@
 
 use async_graphql::ErrorExtensions;
 use guichet_domain::catalog::CatalogError;
+use guichet_domain::checkin::CheckInListError;
 use guichet_domain::geo::GeoError;
+use guichet_domain::hold_rules::HoldRuleError;
 
 use crate::db::StoreError;
 
@@ -77,6 +79,26 @@ impl From<StoreError> for ApiError {
 impl From<CatalogError> for ApiError {
     fn from(e: CatalogError) -> ApiError {
         ApiError::invalid(e.field(), e.to_string())
+    }
+}
+
+impl From<CheckInListError> for ApiError {
+    fn from(e: CheckInListError) -> ApiError {
+        let field = match e.field() {
+            "name" => "input.name",
+            "gates" => "input.gates",
+            _ => "input.ticketTypeIds",
+        };
+        ApiError::invalid(field, e.to_string())
+    }
+}
+
+impl From<HoldRuleError> for ApiError {
+    fn from(e: HoldRuleError) -> ApiError {
+        match e.field() {
+            Some(field) => ApiError::invalid(field, e.to_string()),
+            None => ApiError::new(Code::Conflict, e.to_string()),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use guichet_domain::hold_rules::{SaleTerms, check_hold_line};
 use sha2::{Digest, Sha256};
 
 use super::RequestContext;
@@ -205,23 +206,14 @@ impl BookingMutation {
                     ApiError::invalid("ticketTypeId", "not a ticket type of this event").into(),
                 );
             };
-            if *quantity > t.max_per_order {
-                return Err(ApiError::invalid(
-                    "quantity",
-                    format!("at most {} per order for {}", t.max_per_order, t.name),
-                )
-                .into());
-            }
-            if now < t.sale_starts_at || now >= t.sale_ends_at {
-                return Err(ApiError::new(
-                    Code::Conflict,
-                    format!("{} is not on sale now", t.name),
-                )
-                .into());
-            }
-            if currency.as_ref().is_some_and(|c| *c != t.currency) {
-                return Err(ApiError::invalid("items", "all lines must share one currency").into());
-            }
+            let terms = SaleTerms {
+                name: &t.name,
+                currency: &t.currency,
+                sale_starts_at: t.sale_starts_at,
+                sale_ends_at: t.sale_ends_at,
+                max_per_order: t.max_per_order,
+            };
+            check_hold_line(&terms, *quantity, now, currency.as_deref()).map_err(ApiError::from)?;
             currency = Some(t.currency.clone());
             lines.push((type_id.clone(), *quantity, t.price_minor));
             limits.push(t.max_per_order);

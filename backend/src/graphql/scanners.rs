@@ -503,25 +503,10 @@ impl ScannerMutation {
         let (state, me) = (state(ctx)?, principal(ctx)?);
         organize(state, &me, &event_id).await?;
         let name = input.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(ApiError::invalid("input.name", "1 to 100 characters").into());
-        }
         let gates: BTreeSet<String> = input.gates.iter().map(|g| g.trim().to_owned()).collect();
-        if gates.is_empty() || gates.len() > 100 {
-            return Err(ApiError::invalid("input.gates", "1 to 100 gates").into());
-        }
-        if gates
-            .iter()
-            .any(|g| g.is_empty() || g.chars().count() > 100)
-        {
-            return Err(
-                ApiError::invalid("input.gates", "gate names are 1 to 100 characters").into(),
-            );
-        }
         let types: BTreeSet<String> = input.ticket_type_ids.iter().map(|t| t.0.clone()).collect();
-        if types.is_empty() || types.len() > 200 {
-            return Err(ApiError::invalid("input.ticketTypeIds", "1 to 200 ticket types").into());
-        }
+        guichet_domain::checkin::check_list_rules(&name, &gates, types.len())
+            .map_err(ApiError::from)?;
         let known: BTreeSet<String> = state
             .db
             .ticket_types_of(std::slice::from_ref(&event_id.0))

@@ -47,6 +47,71 @@ pub enum CheckInListError {
     /// A gate name is empty or longer than 100 characters.
     #[error("gate names are 1 to 100 characters")]
     GateName,
+    /// The list's name is empty or longer than [`MAX_NAME_CHARS`].
+    #[error("a check-in list's name is 1 to 100 characters")]
+    Name,
+    /// More than [`MAX_GATES`] gates.
+    #[error("a check-in list has at most 100 gates")]
+    TooManyGates,
+    /// More than [`MAX_TICKET_TYPES`] ticket types.
+    #[error("a check-in list admits at most 200 ticket types")]
+    TooManyTicketTypes,
+}
+
+/// Longest list name, and longest gate name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// Most gates on one list.
+pub const MAX_GATES: usize = 100;
+/// Most ticket types one list admits.
+pub const MAX_TICKET_TYPES: usize = 200;
+
+impl CheckInListError {
+    /// The input field at fault (`name`, `gates`, `ticketTypeIds`).
+    pub fn field(&self) -> &'static str {
+        match self {
+            CheckInListError::Name => "name",
+            CheckInListError::NoGates
+            | CheckInListError::GateName
+            | CheckInListError::TooManyGates => "gates",
+            CheckInListError::NoTicketTypes | CheckInListError::TooManyTicketTypes => {
+                "ticketTypeIds"
+            }
+        }
+    }
+}
+
+/// The rules every check-in list meets, on the server when it is created and on a door
+/// when it is loaded: a name of 1 to 100 characters, 1 to 100 gates named with 1 to 100
+/// characters and no surrounding blanks, 1 to 200 ticket types. Callers trim what people
+/// typed before asking.
+pub fn check_list_rules(
+    name: &str,
+    gates: &BTreeSet<String>,
+    ticket_types: usize,
+) -> Result<(), CheckInListError> {
+    let chars = name.chars().count();
+    if name.trim() != name || chars == 0 || chars > MAX_NAME_CHARS {
+        return Err(CheckInListError::Name);
+    }
+    if ticket_types == 0 {
+        return Err(CheckInListError::NoTicketTypes);
+    }
+    if ticket_types > MAX_TICKET_TYPES {
+        return Err(CheckInListError::TooManyTicketTypes);
+    }
+    if gates.is_empty() {
+        return Err(CheckInListError::NoGates);
+    }
+    if gates.len() > MAX_GATES {
+        return Err(CheckInListError::TooManyGates);
+    }
+    if gates
+        .iter()
+        .any(|g| g.is_empty() || g.trim() != g || g.chars().count() > MAX_NAME_CHARS)
+    {
+        return Err(CheckInListError::GateName);
+    }
+    Ok(())
 }
 
 /// A check-in list, as an organizer configures it and a scanner device is paired to it.
@@ -80,19 +145,7 @@ impl TryFrom<CheckInListFields> for CheckInList {
     type Error = CheckInListError;
 
     fn try_from(fields: CheckInListFields) -> Result<Self, Self::Error> {
-        if fields.ticket_types.is_empty() {
-            return Err(CheckInListError::NoTicketTypes);
-        }
-        if fields.gates.is_empty() {
-            return Err(CheckInListError::NoGates);
-        }
-        if fields
-            .gates
-            .iter()
-            .any(|g| g.trim().is_empty() || g.chars().count() > 100)
-        {
-            return Err(CheckInListError::GateName);
-        }
+        check_list_rules(&fields.name, &fields.gates, fields.ticket_types.len())?;
         Ok(CheckInList { fields })
     }
 }
@@ -144,6 +197,53 @@ impl CheckInList {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_list_rules_name_the_field_at_fault() {
+        let gates = |names: &[&str]| names.iter().map(|g| g.to_string()).collect();
+        let ok = gates(&["north"]);
+        assert_eq!(check_list_rules("Main", &ok, 1), Ok(()));
+        let cases = [
+            (check_list_rules("", &ok, 1), CheckInListError::Name),
+            (check_list_rules(" Main", &ok, 1), CheckInListError::Name),
+            (
+                check_list_rules(&"x".repeat(101), &ok, 1),
+                CheckInListError::Name,
+            ),
+            (
+                check_list_rules("Main", &ok, 0),
+                CheckInListError::NoTicketTypes,
+            ),
+            (
+                check_list_rules("Main", &ok, 201),
+                CheckInListError::TooManyTicketTypes,
+            ),
+            (
+                check_list_rules("Main", &gates(&[]), 1),
+                CheckInListError::NoGates,
+            ),
+            (
+                check_list_rules("Main", &gates(&[" north"]), 1),
+                CheckInListError::GateName,
+            ),
+            (
+                check_list_rules("Main", &gates(&[""]), 1),
+                CheckInListError::GateName,
+            ),
+        ];
+        for (result, expected) in cases {
+            assert_eq!(result, Err(expected.clone()));
+        }
+        let many: BTreeSet<String> = (0..101).map(|i| format!("g{i}")).collect();
+        assert_eq!(
+            check_list_rules("Main", &many, 1),
+            Err(CheckInListError::TooManyGates)
+        );
+        assert_eq!(CheckInListError::TooManyGates.field(), "gates");
+        assert_eq!(CheckInListError::Name.field(), "name");
+        assert_eq!(CheckInListError::NoTicketTypes.field(), "ticketTypeIds");
+        assert_eq!(check_list_rules("Main", &gates(&["a"; 1]), 200), Ok(()));
+    }
 
     fn fields() -> CheckInListFields {
         CheckInListFields {

@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod error_code;
 pub mod geo;
+pub mod hold_rules;
 pub mod inventory;
 pub mod money;
 pub mod text;

@@ -12,6 +12,7 @@ use crate::transport::TransportError;
 /// ([`ErrorCode`]) plus the client's own. `Copy`, and serialised as its wire spelling
 /// (`"SOLD_OUT"`, `"NETWORK"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorKind {
     /// No valid credentials.
@@ -78,6 +79,35 @@ impl ErrorKind {
     }
 }
 
+impl ErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [ErrorKind; 18] = [
+        ErrorKind::Unauthenticated,
+        ErrorKind::Forbidden,
+        ErrorKind::NotFound,
+        ErrorKind::InvalidInput,
+        ErrorKind::SoldOut,
+        ErrorKind::HoldExpired,
+        ErrorKind::PaymentDeclined,
+        ErrorKind::RateLimited,
+        ErrorKind::Conflict,
+        ErrorKind::Internal,
+        ErrorKind::DeviceRevoked,
+        ErrorKind::Network,
+        ErrorKind::SessionExpired,
+        ErrorKind::NotSignedIn,
+        ErrorKind::Storage,
+        ErrorKind::Protocol,
+        ErrorKind::NotPaired,
+        ErrorKind::Unknown,
+    ];
+
+    /// Reads the wire spelling back.
+    pub fn from_wire(code: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|k| k.as_str() == code)
+    }
+}
+
 impl From<ErrorCode> for ErrorKind {
     fn from(code: ErrorCode) -> ErrorKind {
         match code {
@@ -108,6 +138,7 @@ impl std::fmt::Display for ErrorKind {
 /// shown, and local failures keep their cause out of it (it stays in the source chain of
 /// the [`Error`] for logs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[error("{kind}: {message}")]
 pub struct BoundaryError {
     /// What went wrong, from the closed set.
@@ -298,6 +329,10 @@ mod tests {
             assert_eq!(json, serde_json::to_string(&code).unwrap());
             assert_eq!(serde_json::from_str::<ErrorKind>(&json).unwrap(), kind);
         }
+        for kind in ErrorKind::ALL {
+            assert_eq!(ErrorKind::from_wire(kind.as_str()), Some(kind));
+        }
+        assert_eq!(ErrorKind::from_wire("TEAPOT"), None);
         assert_eq!(
             serde_json::to_string(&ErrorKind::SessionExpired).unwrap(),
             "\"SESSION_EXPIRED\""

@@ -9,8 +9,8 @@
 //!   operations with idempotency keys, and the pending-operations queue.
 //! - [`transport`] — the [`transport::Transport`] trait and its reqwest implementation
 //!   (timeouts, retries with back-off and jitter for idempotent calls).
-//! - [`api`] — typed GraphQL operations checked against `schema.graphql` at compile time,
-//!   and the server's error codes.
+//! - [`Error`], [`ErrorKind`] and [`BoundaryError`] — the SDK's error, its closed set of
+//!   kinds, and the flat `{kind, message}` every shell hands its host.
 //! - [`session`] — the account, and the [`session::SecretStore`] hook for the host's secure
 //!   storage.
 //! - [`wallet`] — the account's tickets offline, with QR codes, refreshed by a sync.
@@ -26,7 +26,13 @@
 //! APIs are synchronous and do blocking disk I/O: async hosts call them from
 //! `spawn_blocking` or a dedicated thread, never from an async worker.
 
-pub mod api;
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
+
+#[cfg(feature = "uniffi")]
+mod ffi_types;
+
+mod api;
 pub mod booking;
 pub mod catalog;
 pub mod check_in;
@@ -42,5 +48,6 @@ pub mod store;
 pub mod transport;
 pub mod wallet;
 
+pub use api::ApiError;
 pub use client::{Client, ClientBuilder, DATABASE_FILE, SyncReport};
 pub use error::{BoundaryError, Error, ErrorKind, SecretStoreError, StorageError};

@@ -16,6 +16,7 @@ use crate::{BoundaryError, Error};
 
 /// Which long-running task a progress report is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Task {
@@ -33,6 +34,7 @@ pub enum Task {
 
 /// How far a task has got.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Progress {
     /// The task.
     pub task: Task,
@@ -44,6 +46,7 @@ pub struct Progress {
 
 /// How a task ended.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// It finished.
@@ -75,6 +78,7 @@ pub trait ProgressListener: Send + Sync {
 
 /// What changed in the local data.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Change {

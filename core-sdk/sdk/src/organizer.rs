@@ -14,6 +14,7 @@ use crate::{Client, Error};
 
 /// Where an event is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum EventStatus {
     /// Visible to its organizer only.
@@ -26,6 +27,7 @@ pub enum EventStatus {
 
 /// A new event.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct EventDraft {
     /// 1–200 characters.
     pub title: String,
@@ -52,6 +54,7 @@ pub struct EventDraft {
 /// Changes to an event; `None` keeps the current value. (Removing an event's place is not
 /// offered here: give new coordinates instead.)
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct EventChanges {
     /// New title.
     pub title: Option<String>,
@@ -77,6 +80,7 @@ pub struct EventChanges {
 
 /// A ticket type's details.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TicketTypeDraft {
     /// 1–100 characters.
     pub name: String,
@@ -96,6 +100,7 @@ pub struct TicketTypeDraft {
 
 /// A ticket type as the server holds it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TicketTypeInfo {
     /// Stable id.
     pub id: String,
@@ -109,6 +114,7 @@ pub struct TicketTypeInfo {
 
 /// One of the organizer's events.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OrganizerEvent {
     /// Stable id.
     pub id: String,
@@ -124,6 +130,7 @@ pub struct OrganizerEvent {
 
 /// One ticket type's sales.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TicketTypeSales {
     /// Ticket type.
     pub ticket_type_id: String,
@@ -143,6 +150,7 @@ pub struct TicketTypeSales {
 
 /// One day's sales (UTC).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DaySales {
     /// The day (00:00 UTC).
     pub day: DateTime<Utc>,
@@ -154,6 +162,7 @@ pub struct DaySales {
 
 /// An event's sales.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SalesReportData {
     /// The event.
     pub event_id: String,
@@ -173,6 +182,7 @@ pub struct SalesReportData {
 
 /// A ticket of the organizer's event and who holds it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Attendee {
     /// The ticket.
     pub ticket_id: String,
@@ -194,6 +204,7 @@ pub struct Attendee {
 
 /// A page of attendees, in issuance order.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AttendeePage {
     /// The tickets.
     pub attendees: Vec<Attendee>,

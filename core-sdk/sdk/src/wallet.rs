@@ -15,6 +15,7 @@ use crate::{Client, Error};
 
 /// What the wallet shows of an event.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct EventSummary {
     /// The event.
     pub id: String,
@@ -36,6 +37,7 @@ pub struct EventSummary {
 
 /// A ticket in the wallet, with its event when known.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct WalletTicket {
     /// The ticket, with its credential text.
     pub ticket: Ticket,
@@ -62,6 +64,7 @@ impl WalletTicket {
 
 /// What a wallet sync brought.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct WalletSync {
     /// Orders held now.
     pub orders: usize,

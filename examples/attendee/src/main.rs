@@ -200,7 +200,7 @@ async fn run(global: &args::Global, command: Command) -> Result<(), Failure> {
                 let error = op
                     .last_error
                     .as_ref()
-                    .map_or_else(String::new, |(code, _)| format!(" last error {code}"));
+                    .map_or_else(String::new, |e| format!(" last error {}", e.kind));
                 println!("{} {:?} attempts {}{error}", op.id, op.kind, op.attempts);
             }
         }

@@ -26,11 +26,6 @@ impl Api {
         Api { transport }
     }
 
-    /// The transport underneath.
-    pub fn transport(&self) -> &Arc<dyn Transport> {
-        &self.transport
-    }
-
     /// Runs operation `Q`. `idempotent` marks calls the transport may repeat after an
     /// ambiguous failure (queries, mutations with an idempotency key).
     pub async fn run<Q: GraphQLQuery>(

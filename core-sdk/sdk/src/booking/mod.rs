@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// One line of a hold request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HoldLine {
     /// The ticket type.
     pub ticket_type_id: String,
@@ -20,6 +21,7 @@ pub struct HoldLine {
 
 /// Where a hold is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum HoldStatus {
     /// Stock reserved until `expires_at`.
@@ -58,6 +60,7 @@ impl HoldStatus {
 
 /// A line of a hold, priced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HoldItem {
     /// The ticket type.
     pub ticket_type_id: String,
@@ -69,6 +72,7 @@ pub struct HoldItem {
 
 /// Reserved tickets, with their countdown.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Hold {
     /// Stable id.
     pub id: String,
@@ -110,6 +114,7 @@ impl Hold {
 
 /// Where an order stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     /// Payment or issuance in progress; it finishes by itself (sync to see).
@@ -148,6 +153,7 @@ impl OrderStatus {
 
 /// Whether a ticket gets its holder in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum TicketStatus {
     /// Valid.
@@ -175,6 +181,7 @@ impl TicketStatus {
 
 /// An issued ticket.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Ticket {
     /// Stable id.
     pub id: String,
@@ -203,6 +210,7 @@ impl Ticket {
 
 /// An order.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Order {
     /// Stable id.
     pub id: String,

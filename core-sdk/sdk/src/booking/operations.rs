@@ -21,17 +21,18 @@ use serde::{Deserialize, Serialize};
 
 use super::convert::{hold_from, order_from};
 use super::{Hold, HoldLine, HoldStatus, Order, TicketStatus};
-use crate::ErrorKind;
 use crate::api::operations::{
     Checkout, HoldById, HoldTickets, OrderById, RefundOrder, ReleaseHold, checkout, hold_by_id,
     hold_tickets, order_by_id, refund_order, release_hold,
 };
 use crate::notify::{Change, Progress, ProgressListener, Task, TaskHandle, spawn_task};
 use crate::store::{Completion, OperationRow};
+use crate::{BoundaryError, ErrorKind};
 use crate::{Client, Error};
 
 /// What an operation does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum OperationKind {
     /// Reserve tickets.
@@ -57,6 +58,7 @@ impl OperationKind {
 
 /// Where an operation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum OperationState {
     /// Written, not answered for good yet: resume it.
@@ -69,6 +71,7 @@ pub enum OperationState {
 
 /// An operation's arguments, as persisted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OperationRequest {
     /// Reserve tickets of an event.
@@ -123,6 +126,7 @@ impl OperationRequest {
 
 /// An operation as the host sees it in the queue.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PendingOperation {
     /// Id, also the idempotency key sent with it.
     pub id: String,
@@ -136,8 +140,8 @@ pub struct PendingOperation {
     pub attempts: u32,
     /// Once succeeded: the id of the hold or order it produced.
     pub result_id: Option<String>,
-    /// The last error's code ([`Error::code`]) and message.
-    pub last_error: Option<(String, String)>,
+    /// The last error, as the host would have been given it.
+    pub last_error: Option<BoundaryError>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }
@@ -160,7 +164,10 @@ impl TryFrom<OperationRow> for PendingOperation {
             state,
             attempts: u32::try_from(row.attempts).unwrap_or(u32::MAX),
             result_id: row.result,
-            last_error: row.error,
+            last_error: row.error.map(|(code, message)| BoundaryError {
+                kind: ErrorKind::from_wire(&code).unwrap_or(ErrorKind::Unknown),
+                message,
+            }),
             created_at: Utc
                 .timestamp_millis_opt(row.created_at)
                 .single()

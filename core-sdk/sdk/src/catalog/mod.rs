@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 /// A public event as cached.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CatalogEvent {
     /// Stable id.
     pub id: String,
@@ -54,6 +55,7 @@ pub struct CatalogEvent {
 
 /// A ticket type of a cached event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(rename_all = "camelCase")]
 pub struct CatalogTicketType {
     /// Stable id.
@@ -76,6 +78,7 @@ pub struct CatalogTicketType {
 
 /// An offline search. Every criterion is optional; they combine with AND.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct EventSearch {
     /// Words to find in title, venue, city or description, each as a prefix, ignoring case
     /// and accents.
@@ -96,6 +99,7 @@ pub struct EventSearch {
 
 /// A point and a radius.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Near {
     /// Degrees, −90 to 90.
     pub latitude: f64,
@@ -107,6 +111,7 @@ pub struct Near {
 
 /// One search result.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SearchHit {
     /// The event.
     pub event: CatalogEvent,

@@ -13,6 +13,7 @@ const PAGE: i64 = 1_000;
 
 /// What a catalog sync did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CatalogSync {
     /// Pages pulled.
     pub pages: usize,

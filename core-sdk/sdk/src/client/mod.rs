@@ -154,13 +154,13 @@ impl Client {
     }
 
     /// The local store's thread, for modules that keep data in it.
-    pub fn store(&self) -> &StoreHandle {
+    pub(crate) fn store(&self) -> &StoreHandle {
         &self.inner.store
     }
 
     /// The typed GraphQL layer (anonymous calls; signed-in calls go through the client's
     /// session handling).
-    pub fn api(&self) -> &Api {
+    pub(crate) fn api(&self) -> &Api {
         &self.inner.core.api
     }
 
@@ -185,7 +185,7 @@ impl Client {
     }
 
     /// Tells the subscribers that `change` happened.
-    pub fn notify(&self, change: Change) {
+    pub(crate) fn notify(&self, change: Change) {
         self.inner.listeners.emit(change);
     }
 }

@@ -11,6 +11,7 @@ use crate::wallet::WalletSync;
 
 /// What [`Client::sync`] did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncReport {
     /// The offline catalog's refresh.
     pub catalog: CatalogSync,

@@ -45,6 +45,7 @@ pub const PUSH_BATCH: usize = 200;
 
 /// How a door talks to the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DoorOptions {
     /// Longest wait for the server's online decision before deciding offline.
     pub online_budget: Duration,
@@ -75,6 +76,7 @@ pub struct DoorScan {
 
 /// What a [`Door::sync`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DoorSyncReport {
     /// Scans pushed.
     pub pushed: usize,

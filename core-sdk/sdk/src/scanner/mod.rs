@@ -27,10 +27,12 @@ pub use door::{
     DOOR_DATABASE_FILE, Door, DoorBuilder, DoorOptions, DoorScan, DoorStatus, DoorSyncReport,
     PUSH_BATCH,
 };
+/// The domain's scanner vocabulary, re-exported so a host needs no `guichet-domain`.
+pub use guichet_domain::admission::{Decision, InvalidCause, ScanClass, ScanRejection};
+pub use guichet_domain::checkin::{CheckInList, Direction};
+pub use guichet_domain::credential::{TicketClaims, Validity};
 
-use guichet_domain::admission::{Checkpoint, Decision};
-use guichet_domain::checkin::Direction;
-use guichet_domain::credential::TicketClaims;
+use guichet_domain::admission::Checkpoint;
 use uuid::Uuid;
 
 use crate::Error;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[non_exhaustive]
 pub enum Role {
@@ -22,6 +23,7 @@ pub enum Role {
 
 /// The signed-in account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Account {
     /// Stable id.
     pub id: String,
@@ -35,6 +37,7 @@ pub struct Account {
 
 /// A new account's details for [`crate::Client::sign_up`].
 #[derive(Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SignUp {
     /// E-mail address.
     pub email: String,
