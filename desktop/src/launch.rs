@@ -46,7 +46,9 @@ pub struct Launch {
 
 /// A command line that cannot be used, with the usage text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}\nusage: guichet-desktop [--mode organizer|door] [--server URL] [--data-dir DIR] [--gate NAME]")]
+#[error(
+    "{0}\nusage: guichet-desktop [--mode organizer|door] [--server URL] [--data-dir DIR] [--gate NAME]"
+)]
 pub struct UsageError(pub String);
 
 impl Launch {
@@ -120,7 +122,10 @@ mod tests {
     fn defaults_to_the_organizer_console_under_home() {
         let launch = Launch::parse(args(&[]), |v| (v == "HOME").then(|| "/h".to_owned())).unwrap();
         assert_eq!(launch.mode, Mode::Organizer);
-        assert_eq!(launch.data_dir, PathBuf::from("/h/.local/share/guichet/organizer"));
+        assert_eq!(
+            launch.data_dir,
+            PathBuf::from("/h/.local/share/guichet/organizer")
+        );
         assert_eq!(launch.gate, "Main");
     }
 

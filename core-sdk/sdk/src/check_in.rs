@@ -12,6 +12,7 @@ use crate::{Client, Error};
 
 /// Which tickets a door admits, at which gates, and whether people may come back in.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CheckInListInfo {
     /// The list.
     pub id: String,
@@ -31,6 +32,7 @@ pub struct CheckInListInfo {
 
 /// A new check-in list.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CheckInListDraft {
     /// Display name, 1 to 100 characters.
     pub name: String,
@@ -44,6 +46,7 @@ pub struct CheckInListDraft {
 
 /// A one-time code that pairs one scanner with a list: type it, or scan its QR code.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ScannerPairing {
     /// The code to type (`XXXX-XXXX`), works once.
     pub code: String,
@@ -59,6 +62,7 @@ pub struct ScannerPairing {
 
 /// A paired scanner device.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ScannerDevice {
     /// The device.
     pub id: String,
@@ -78,6 +82,7 @@ pub struct ScannerDevice {
 
 /// One scan in a duplicate-entry alert.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AlertScan {
     /// The scan.
     pub id: String,
@@ -93,6 +98,7 @@ pub struct AlertScan {
 
 /// A ticket that got in twice.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DuplicateAlert {
     /// The entry classified as a duplicate.
     pub scan: AlertScan,

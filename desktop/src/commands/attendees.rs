@@ -16,7 +16,10 @@ pub async fn attendees(
     after: Option<String>,
 ) -> Answer<AttendeePage> {
     let (search, after) = (search.filter(|s| !s.is_empty()), after);
-    Ok(app.client.attendees(&event_id, search.as_deref(), 50, after.as_deref()).await?)
+    Ok(app
+        .client
+        .attendees(&event_id, search.as_deref(), 50, after.as_deref())
+        .await?)
 }
 
 /// Refunds an order, or only `ticket_ids` of it (the window asked for confirmation).

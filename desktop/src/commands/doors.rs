@@ -10,7 +10,10 @@ use crate::app::Organizer;
 
 /// An event's check-in lists.
 #[tauri::command]
-pub async fn check_in_lists(app: State<'_, Organizer>, event_id: String) -> Answer<Vec<CheckInListInfo>> {
+pub async fn check_in_lists(
+    app: State<'_, Organizer>,
+    event_id: String,
+) -> Answer<Vec<CheckInListInfo>> {
     Ok(app.client.check_in_lists(&event_id).await?)
 }
 
@@ -32,7 +35,10 @@ pub async fn pair_scanner(app: State<'_, Organizer>, list_id: String) -> Answer<
 
 /// An event's scanners, revoked ones included.
 #[tauri::command]
-pub async fn scanner_devices(app: State<'_, Organizer>, event_id: String) -> Answer<Vec<ScannerDevice>> {
+pub async fn scanner_devices(
+    app: State<'_, Organizer>,
+    event_id: String,
+) -> Answer<Vec<ScannerDevice>> {
     Ok(app.client.scanner_devices(&event_id).await?)
 }
 
@@ -44,6 +50,9 @@ pub async fn revoke_scanner(app: State<'_, Organizer>, device_id: String) -> Ans
 
 /// Tickets that got in twice.
 #[tauri::command]
-pub async fn duplicate_alerts(app: State<'_, Organizer>, event_id: String) -> Answer<Vec<DuplicateAlert>> {
+pub async fn duplicate_alerts(
+    app: State<'_, Organizer>,
+    event_id: String,
+) -> Answer<Vec<DuplicateAlert>> {
     Ok(app.client.duplicate_alerts(&event_id).await?)
 }

@@ -47,7 +47,10 @@ pub async fn update_ticket_type(
     ticket_type_id: String,
     draft: TicketTypeDraft,
 ) -> Answer<TicketTypeInfo> {
-    Ok(app.client.update_ticket_type(&ticket_type_id, draft).await?)
+    Ok(app
+        .client
+        .update_ticket_type(&ticket_type_id, draft)
+        .await?)
 }
 
 /// Puts a draft on sale.

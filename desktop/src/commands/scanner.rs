@@ -9,9 +9,16 @@ use crate::app::DoorApp;
 
 /// Pairs with the organizer's one-time code (typed or scanned) and stands at `gate`.
 #[tauri::command]
-pub async fn pair(app: State<'_, DoorApp>, code: String, name: String, gate: String) -> Answer<DoorStatus> {
+pub async fn pair(
+    app: State<'_, DoorApp>,
+    code: String,
+    name: String,
+    gate: String,
+) -> Answer<DoorStatus> {
     let at = app.settings();
-    let door = Door::builder(&at.server_url, &at.data_dir, &gate).pair(&code, &name).await?;
+    let door = Door::builder(&at.server_url, &at.data_dir, &gate)
+        .pair(&code, &name)
+        .await?;
     Ok(app.install(door).await.status().await?)
 }
 
@@ -19,7 +26,9 @@ pub async fn pair(app: State<'_, DoorApp>, code: String, name: String, gate: Str
 #[tauri::command]
 pub async fn choose_gate(app: State<'_, DoorApp>, gate: String) -> Answer<DoorStatus> {
     let at = app.settings();
-    let door = Door::builder(&at.server_url, &at.data_dir, &gate).open().await?;
+    let door = Door::builder(&at.server_url, &at.data_dir, &gate)
+        .open()
+        .await?;
     Ok(app.install(door).await.status().await?)
 }
 

@@ -43,7 +43,12 @@ impl Relay {
                 }));
             }
         });
-        Relay { url, up, links, accept }
+        Relay {
+            url,
+            up,
+            links,
+            accept,
+        }
     }
 
     /// The server drops off the network.

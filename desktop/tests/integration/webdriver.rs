@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use serde_json::{Value, json};
 
-const ELEMENT: &str = "element-6066-11e4-a07c-00b5bc2cb2bb";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// How long a page may take to show what a step waits for.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -25,7 +25,11 @@ impl Drop for Driver {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Driver {
@@ -33,10 +37,17 @@ impl Driver {
         let (port, native) = (free_port(), free_port());
         let program = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
         let child = Command::new(&program)
-            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
             .stdout(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {program} (install it: cargo install tauri-driver): {e}"));
+            .unwrap_or_else(|e| {
+                panic!("cannot start {program} (install it: cargo install tauri-driver): {e}")
+            });
         let url = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
         let deadline = Instant::now() + PATIENCE;
@@ -74,7 +85,10 @@ impl Session {
             .as_str()
             .unwrap_or_else(|| panic!("no session: {reply}"))
             .to_owned();
-        Session { http, base: format!("{}/session/{id}", driver.url) }
+        Session {
+            http,
+            base: format!("{}/session/{id}", driver.url),
+        }
     }
 
     async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -93,7 +107,9 @@ impl Session {
     pub async fn find(&self, css: &str) -> String {
         let deadline = Instant::now() + PATIENCE;
         loop {
-            let found = self.post("/element", json!({ "using": "css selector", "value": css })).await;
+            let found = self
+                .post("/element", json!({ "using": "css selector", "value": css }))
+                .await;
             if let Some(id) = found[ELEMENT].as_str() {
                 return id.to_owned();
             }
@@ -102,17 +118,34 @@ impl Session {
         }
     }
 
+    /// Clicks `css`, waiting until it exists and can be clicked (shown, enabled).
     pub async fn click(&self, css: &str) {
-        let id = self.find(css).await;
-        let reply = self.post(&format!("/element/{id}/click"), json!({})).await;
-        assert!(reply.is_null(), "click {css}: {reply}");
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let id = self.find(css).await;
+            let reply = self.post(&format!("/element/{id}/click"), json!({})).await;
+            if reply.is_null() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "click {css}: {reply}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Types `text` into `css` as a keyboard would (a wedge scanner types the same way).
     pub async fn type_into(&self, css: &str, text: &str) {
-        let id = self.find(css).await;
-        let reply = self.post(&format!("/element/{id}/value"), json!({ "text": text })).await;
-        assert!(reply.is_null(), "type into {css}: {reply}");
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let id = self.find(css).await;
+            let reply = self
+                .post(&format!("/element/{id}/value"), json!({ "text": text }))
+                .await;
+            if reply.is_null() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "type into {css}: {reply}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     pub async fn text(&self, css: &str) -> String {
@@ -138,7 +171,15 @@ impl Session {
     }
 
     pub async fn execute(&self, script: &str, args: Value) -> Value {
-        self.post("/execute/sync", json!({ "script": script, "args": args })).await
+        self.post("/execute/sync", json!({ "script": script, "args": args }))
+            .await
+    }
+
+    /// Runs an asynchronous script (its last argument is the callback), for up to 5 minutes.
+    pub async fn execute_async(&self, script: &str, args: Value) -> Value {
+        self.post("/timeouts", json!({ "script": 300_000 })).await;
+        self.post("/execute/async", json!({ "script": script, "args": args }))
+            .await
     }
 
     /// Saves a PNG of the window.

@@ -128,6 +128,7 @@ function scanView(status: DoorStatus): void {
 }
 
 async function refreshStatus(): Promise<void> {
+  if ($("scanning").hidden) return;
   try {
     renderStatus(await call<DoorStatus>("status"));
   } catch (error) {
@@ -139,6 +140,9 @@ function wire(): void {
   $("pair-submit").addEventListener("click", async () => {
     // The pairing QR reads `GUICHET-PAIR:<code>`; the code is what the server takes.
     const code = input("pair-code").value.trim().replace(/^GUICHET-PAIR:/i, "");
+    const submit = $("pair-submit") as HTMLButtonElement;
+    if (submit.disabled) return;
+    submit.disabled = true;
     try {
       const status = await call<DoorStatus>("pair", {
         code,
@@ -149,6 +153,8 @@ function wire(): void {
       scanView(status);
     } catch (error) {
       $("pair-error").textContent = describe(error);
+    } finally {
+      submit.disabled = false;
     }
   });
   input("pair-code").addEventListener("keydown", (e) => {

@@ -92,6 +92,7 @@ pub struct DoorSyncReport {
 
 /// What a door's screen shows besides the decision: where it stands and how fresh it is.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DoorStatus {
     /// The gate this door stands at.
     pub gate: String,
