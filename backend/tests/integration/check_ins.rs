@@ -32,7 +32,11 @@ async fn the_check_in_count_counts_each_admitted_ticket_once(app: TestApp) {
     for i in 0..3 {
         let h = hold(&app, &buyer, &event, &tt, 1, &format!("count-h{i}")).await;
         let order = app
-            .ok(Some(&buyer), CHECKOUT, json!({ "h": h, "t": "tok_visa", "k": format!("count-c{i}") }))
+            .ok(
+                Some(&buyer),
+                CHECKOUT,
+                json!({ "h": h, "t": "tok_visa", "k": format!("count-c{i}") }),
+            )
             .await;
         tickets.push(str_of(&order["checkout"]["tickets"][0]["id"]));
     }
@@ -47,7 +51,11 @@ async fn the_check_in_count_counts_each_admitted_ticket_once(app: TestApp) {
     assert_eq!(list["createCheckInList"]["checkedIn"], json!(0));
     let list = str_of(&list["createCheckInList"]["id"]);
     let pairing = app
-        .ok(Some(&org), "mutation($l: ID!) { pairScanner(listId: $l) { code } }", json!({ "l": list }))
+        .ok(
+            Some(&org),
+            "mutation($l: ID!) { pairScanner(listId: $l) { code } }",
+            json!({ "l": list }),
+        )
         .await;
     let enrolled = app
         .ok(
@@ -57,7 +65,8 @@ async fn the_check_in_count_counts_each_admitted_ticket_once(app: TestApp) {
         )
         .await;
     let token = str_of(&enrolled["redeemPairing"]["deviceToken"]);
-    let push = "mutation($t: String!, $s: [ScanInput!]!) { pushScans(deviceToken: $t, scans: $s) { id } }";
+    let push =
+        "mutation($t: String!, $s: [ScanInput!]!) { pushScans(deviceToken: $t, scans: $s) { id } }";
 
     // One ticket in, out and back in (re-entry): one check-in.
     let scans = json!([
@@ -69,11 +78,17 @@ async fn the_check_in_count_counts_each_admitted_ticket_once(app: TestApp) {
     assert_eq!(checked_in(&app, &org, &event).await, 1);
 
     // A second ticket in: two. A third ticket that only goes out is no check-in: still two.
-    let scans = json!([scan(4, &tickets[1], 3_000, "ENTRY"), scan(5, &tickets[2], 4_000, "EXIT")]);
+    let scans = json!([
+        scan(4, &tickets[1], 3_000, "ENTRY"),
+        scan(5, &tickets[2], 4_000, "EXIT")
+    ]);
     app.ok(None, push, json!({ "t": token, "s": scans })).await;
     assert_eq!(checked_in(&app, &org, &event).await, 2);
 
     // Another organizer cannot read the list, so not its count either.
     let other = app.organizer("count-other@example.org").await;
-    assert_eq!(app.err(Some(&other), LISTS, json!({ "e": event })).await, "FORBIDDEN");
+    assert_eq!(
+        app.err(Some(&other), LISTS, json!({ "e": event })).await,
+        "FORBIDDEN"
+    );
 }
