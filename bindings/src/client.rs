@@ -5,7 +5,7 @@ use std::sync::Arc;
 use guichet_sdk::SyncReport;
 use guichet_sdk::booking::{Hold, HoldLine, Order, PendingOperation};
 use guichet_sdk::catalog::{CatalogEvent, CatalogSync, EventSearch, SearchHit};
-use guichet_sdk::checkin::{CheckInListDraft, CheckInListInfo, PairingCode};
+use guichet_sdk::check_in::{CheckInListDraft, CheckInListInfo, ScannerPairing};
 use guichet_sdk::organizer::{
     AttendeePage, EventChanges, EventDraft, OrganizerEvent, SalesReportData, TicketTypeDraft,
     TicketTypeInfo,
@@ -314,7 +314,7 @@ impl Organizer {
     }
 
     /// A one-time code (15 minutes) that pairs a scanner with a check-in list.
-    pub async fn pairing_code(&self, list_id: String) -> Result<PairingCode> {
+    pub async fn pairing_code(&self, list_id: String) -> Result<ScannerPairing> {
         Ok(self.0.pair_scanner(&list_id).await?)
     }
 }

@@ -440,6 +440,20 @@ impl Db {
         }))
     }
 
+    /// Tickets admitted through a list at least once (exits and re-entries count once).
+    pub async fn checked_in(&self, list_id: &str) -> Result<i64, StoreError> {
+        let (value,): (i64,) = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT COUNT(DISTINCT ticket_id) FROM scans \
+                 WHERE list_id = $1 AND classification = 'admitted'",
+            )
+            .bind(list_id)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(value)
+    }
+
     /// The newest revocation sequence number.
     pub async fn revocation_head(&self) -> Result<i64, StoreError> {
         let (value,): (i64,) = with_pool!(self, |pool| {

@@ -1,6 +1,6 @@
 //! The scanner API's types: check-in lists, pairings, devices, scans and sync pages.
 
-use async_graphql::{Enum, ID, InputObject, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::orders::EventKey;
@@ -9,6 +9,7 @@ use crate::db::scanners::{CheckInListRecord, DeviceRow};
 
 /// Which tickets a door admits, at which gates, and whether people may come back in.
 #[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
 pub struct CheckInList {
     /// The list.
     pub id: ID,
@@ -22,6 +23,19 @@ pub struct CheckInList {
     pub gates: Vec<String>,
     /// Whether a ticket that went out may come back in.
     pub re_entry: bool,
+}
+
+#[ComplexObject]
+impl CheckInList {
+    /// Tickets admitted through this list at least once (its check-in count), as far as
+    /// the doors' scans have reached the server.
+    async fn checked_in(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        let state = ctx
+            .data::<crate::AppState>()
+            .map_err(|e| crate::error::ApiError::internal(&e.message))?;
+        let count = state.db.checked_in(&self.id).await;
+        Ok(count.map_err(crate::error::ApiError::from)?)
+    }
 }
 
 impl From<CheckInListRecord> for CheckInList {

@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod attendees;
 mod catalog;
+mod check_ins;
 mod checkout;
 mod feed;
 mod holds;

@@ -1553,7 +1553,7 @@ public protocol OrganizerProtocol: AnyObject, Sendable {
     /**
      * A one-time code (15 minutes) that pairs a scanner with a check-in list.
      */
-    func pairingCode(listId: String) async throws  -> PairingCode
+    func pairingCode(listId: String) async throws  -> ScannerPairing
     
     /**
      * Puts a draft on sale.
@@ -1768,7 +1768,7 @@ open func events()async throws  -> [OrganizerEvent]  {
     /**
      * A one-time code (15 minutes) that pairs a scanner with a check-in list.
      */
-open func pairingCode(listId: String)async throws  -> PairingCode  {
+open func pairingCode(listId: String)async throws  -> ScannerPairing  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -1779,7 +1779,7 @@ open func pairingCode(listId: String)async throws  -> PairingCode  {
             pollFunc: ffi_guichet_ffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_guichet_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_guichet_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypePairingCode_lift,
+            liftFunc: FfiConverterTypeScannerPairing_lift,
             errorHandler: FfiConverterTypeGuichetError_lift
         )
 }
@@ -3415,10 +3415,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_guichet_ffi_checksum_method_organizer_cancel_event() != 18738) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_guichet_ffi_checksum_method_organizer_check_in_lists() != 48130) {
+    if (uniffi_guichet_ffi_checksum_method_organizer_check_in_lists() != 60236) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_guichet_ffi_checksum_method_organizer_create_check_in_list() != 40304) {
+    if (uniffi_guichet_ffi_checksum_method_organizer_create_check_in_list() != 61964) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_organizer_create_event() != 1790) {
@@ -3427,7 +3427,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_guichet_ffi_checksum_method_organizer_events() != 59474) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_guichet_ffi_checksum_method_organizer_pairing_code() != 31430) {
+    if (uniffi_guichet_ffi_checksum_method_organizer_pairing_code() != 56038) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_organizer_publish_event() != 31143) {

@@ -715,6 +715,105 @@ public func FfiConverterTypeAccount_lower(_ value: Account) -> RustBuffer {
 
 
 /**
+ * One scan in a duplicate-entry alert.
+ */
+public struct AlertScan: Equatable, Hashable {
+    /**
+     * The scan.
+     */
+    public var id: String
+    /**
+     * The device that made it.
+     */
+    public var deviceId: String
+    /**
+     * The ticket.
+     */
+    public var ticketId: String?
+    /**
+     * The device's clock at the scan.
+     */
+    public var deviceTime: Timestamp
+    /**
+     * The gate.
+     */
+    public var gate: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The scan.
+         */id: String, 
+        /**
+         * The device that made it.
+         */deviceId: String, 
+        /**
+         * The ticket.
+         */ticketId: String?, 
+        /**
+         * The device's clock at the scan.
+         */deviceTime: Timestamp, 
+        /**
+         * The gate.
+         */gate: String) {
+        self.id = id
+        self.deviceId = deviceId
+        self.ticketId = ticketId
+        self.deviceTime = deviceTime
+        self.gate = gate
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AlertScan: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAlertScan: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AlertScan {
+        return
+            try AlertScan(
+                id: FfiConverterString.read(from: &buf), 
+                deviceId: FfiConverterString.read(from: &buf), 
+                ticketId: FfiConverterOptionString.read(from: &buf), 
+                deviceTime: FfiConverterTypeTimestamp.read(from: &buf), 
+                gate: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AlertScan, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.deviceId, into: &buf)
+        FfiConverterOptionString.write(value.ticketId, into: &buf)
+        FfiConverterTypeTimestamp.write(value.deviceTime, into: &buf)
+        FfiConverterString.write(value.gate, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAlertScan_lift(_ buf: RustBuffer) throws -> AlertScan {
+    return try FfiConverterTypeAlertScan.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAlertScan_lower(_ value: AlertScan) -> RustBuffer {
+    return FfiConverterTypeAlertScan.lower(value)
+}
+
+
+/**
  * A ticket of the organizer's event and who holds it.
  */
 public struct Attendee: Equatable, Hashable {
@@ -1411,11 +1510,11 @@ public struct CheckInListDraft: Equatable, Hashable {
      */
     public var name: String
     /**
-     * Ticket types admitted: at least one, each of the event.
+     * Ticket types admitted (at least one).
      */
     public var ticketTypeIds: [String]
     /**
-     * Gates: at least one.
+     * Gates (at least one).
      */
     public var gates: [String]
     /**
@@ -1430,10 +1529,10 @@ public struct CheckInListDraft: Equatable, Hashable {
          * Display name, 1 to 100 characters.
          */name: String, 
         /**
-         * Ticket types admitted: at least one, each of the event.
+         * Ticket types admitted (at least one).
          */ticketTypeIds: [String], 
         /**
-         * Gates: at least one.
+         * Gates (at least one).
          */gates: [String], 
         /**
          * Whether a ticket that went out may come back in.
@@ -1492,7 +1591,7 @@ public func FfiConverterTypeCheckInListDraft_lower(_ value: CheckInListDraft) ->
 
 
 /**
- * A check-in list as the server keeps it.
+ * Which tickets a door admits, at which gates, and whether people may come back in.
  */
 public struct CheckInListInfo: Equatable, Hashable {
     /**
@@ -1504,9 +1603,25 @@ public struct CheckInListInfo: Equatable, Hashable {
      */
     public var eventId: String
     /**
-     * What it admits and where.
+     * Display name.
      */
-    public var details: CheckInListDraft
+    public var name: String
+    /**
+     * Ticket types admitted.
+     */
+    public var ticketTypeIds: [String]
+    /**
+     * Gates it is used at.
+     */
+    public var gates: [String]
+    /**
+     * Whether a ticket that went out may come back in.
+     */
+    public var reEntry: Bool
+    /**
+     * Tickets admitted through it at least once, as far as scans reached the server.
+     */
+    public var checkedIn: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1518,11 +1633,27 @@ public struct CheckInListInfo: Equatable, Hashable {
          * Its event.
          */eventId: String, 
         /**
-         * What it admits and where.
-         */details: CheckInListDraft) {
+         * Display name.
+         */name: String, 
+        /**
+         * Ticket types admitted.
+         */ticketTypeIds: [String], 
+        /**
+         * Gates it is used at.
+         */gates: [String], 
+        /**
+         * Whether a ticket that went out may come back in.
+         */reEntry: Bool, 
+        /**
+         * Tickets admitted through it at least once, as far as scans reached the server.
+         */checkedIn: Int64) {
         self.id = id
         self.eventId = eventId
-        self.details = details
+        self.name = name
+        self.ticketTypeIds = ticketTypeIds
+        self.gates = gates
+        self.reEntry = reEntry
+        self.checkedIn = checkedIn
     }
 
     
@@ -1543,14 +1674,22 @@ public struct FfiConverterTypeCheckInListInfo: FfiConverterRustBuffer {
             try CheckInListInfo(
                 id: FfiConverterString.read(from: &buf), 
                 eventId: FfiConverterString.read(from: &buf), 
-                details: FfiConverterTypeCheckInListDraft.read(from: &buf)
+                name: FfiConverterString.read(from: &buf), 
+                ticketTypeIds: FfiConverterSequenceString.read(from: &buf), 
+                gates: FfiConverterSequenceString.read(from: &buf), 
+                reEntry: FfiConverterBool.read(from: &buf), 
+                checkedIn: FfiConverterInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: CheckInListInfo, into buf: inout [UInt8]) {
         FfiConverterString.write(value.id, into: &buf)
         FfiConverterString.write(value.eventId, into: &buf)
-        FfiConverterTypeCheckInListDraft.write(value.details, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterSequenceString.write(value.ticketTypeIds, into: &buf)
+        FfiConverterSequenceString.write(value.gates, into: &buf)
+        FfiConverterBool.write(value.reEntry, into: &buf)
+        FfiConverterInt64.write(value.checkedIn, into: &buf)
     }
 }
 
@@ -1729,6 +1868,115 @@ public func FfiConverterTypeDoorOptions_lower(_ value: DoorOptions) -> RustBuffe
 
 
 /**
+ * What a door's screen shows besides the decision: where it stands and how fresh it is.
+ */
+public struct DoorStatus: Equatable, Hashable {
+    /**
+     * The gate this door stands at.
+     */
+    public var gate: String
+    /**
+     * The paired list's name.
+     */
+    public var listName: String
+    /**
+     * The paired list's gates (to choose from).
+     */
+    public var gates: [String]
+    /**
+     * Whether the last call reached the server.
+     */
+    public var online: Bool
+    /**
+     * This door's scans the server does not have yet.
+     */
+    public var unpushed: Int64
+    /**
+     * When the last sync succeeded (Unix milliseconds), if one has since the door opened.
+     */
+    public var lastSyncedMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The gate this door stands at.
+         */gate: String, 
+        /**
+         * The paired list's name.
+         */listName: String, 
+        /**
+         * The paired list's gates (to choose from).
+         */gates: [String], 
+        /**
+         * Whether the last call reached the server.
+         */online: Bool, 
+        /**
+         * This door's scans the server does not have yet.
+         */unpushed: Int64, 
+        /**
+         * When the last sync succeeded (Unix milliseconds), if one has since the door opened.
+         */lastSyncedMs: Int64?) {
+        self.gate = gate
+        self.listName = listName
+        self.gates = gates
+        self.online = online
+        self.unpushed = unpushed
+        self.lastSyncedMs = lastSyncedMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DoorStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDoorStatus: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DoorStatus {
+        return
+            try DoorStatus(
+                gate: FfiConverterString.read(from: &buf), 
+                listName: FfiConverterString.read(from: &buf), 
+                gates: FfiConverterSequenceString.read(from: &buf), 
+                online: FfiConverterBool.read(from: &buf), 
+                unpushed: FfiConverterInt64.read(from: &buf), 
+                lastSyncedMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DoorStatus, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.gate, into: &buf)
+        FfiConverterString.write(value.listName, into: &buf)
+        FfiConverterSequenceString.write(value.gates, into: &buf)
+        FfiConverterBool.write(value.online, into: &buf)
+        FfiConverterInt64.write(value.unpushed, into: &buf)
+        FfiConverterOptionInt64.write(value.lastSyncedMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDoorStatus_lift(_ buf: RustBuffer) throws -> DoorStatus {
+    return try FfiConverterTypeDoorStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDoorStatus_lower(_ value: DoorStatus) -> RustBuffer {
+    return FfiConverterTypeDoorStatus.lower(value)
+}
+
+
+/**
  * What a [`Door::sync`] did.
  */
 public struct DoorSyncReport: Equatable, Hashable {
@@ -1824,6 +2072,85 @@ public func FfiConverterTypeDoorSyncReport_lift(_ buf: RustBuffer) throws -> Doo
 #endif
 public func FfiConverterTypeDoorSyncReport_lower(_ value: DoorSyncReport) -> RustBuffer {
     return FfiConverterTypeDoorSyncReport.lower(value)
+}
+
+
+/**
+ * A ticket that got in twice.
+ */
+public struct DuplicateAlert: Equatable, Hashable {
+    /**
+     * The entry classified as a duplicate.
+     */
+    public var scan: AlertScan
+    /**
+     * The first entry of that ticket.
+     */
+    public var firstEntry: AlertScan
+    /**
+     * When the server saw the duplicate.
+     */
+    public var detectedAt: Timestamp
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The entry classified as a duplicate.
+         */scan: AlertScan, 
+        /**
+         * The first entry of that ticket.
+         */firstEntry: AlertScan, 
+        /**
+         * When the server saw the duplicate.
+         */detectedAt: Timestamp) {
+        self.scan = scan
+        self.firstEntry = firstEntry
+        self.detectedAt = detectedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DuplicateAlert: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDuplicateAlert: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DuplicateAlert {
+        return
+            try DuplicateAlert(
+                scan: FfiConverterTypeAlertScan.read(from: &buf), 
+                firstEntry: FfiConverterTypeAlertScan.read(from: &buf), 
+                detectedAt: FfiConverterTypeTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DuplicateAlert, into buf: inout [UInt8]) {
+        FfiConverterTypeAlertScan.write(value.scan, into: &buf)
+        FfiConverterTypeAlertScan.write(value.firstEntry, into: &buf)
+        FfiConverterTypeTimestamp.write(value.detectedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDuplicateAlert_lift(_ buf: RustBuffer) throws -> DuplicateAlert {
+    return try FfiConverterTypeDuplicateAlert.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDuplicateAlert_lower(_ value: DuplicateAlert) -> RustBuffer {
+    return FfiConverterTypeDuplicateAlert.lower(value)
 }
 
 
@@ -2965,105 +3292,6 @@ public func FfiConverterTypeOrganizerEvent_lower(_ value: OrganizerEvent) -> Rus
 
 
 /**
- * A one-time code that pairs one scanner device with a check-in list.
- */
-public struct PairingCode: Equatable, Hashable {
-    /**
-     * The code to type in (`XXXX-XXXX`); works once.
-     */
-    public var code: String
-    /**
-     * What the pairing QR code encodes.
-     */
-    public var qrText: String
-    /**
-     * That QR code as SVG.
-     */
-    public var qrSvg: String
-    /**
-     * The code stops working then.
-     */
-    public var expiresAt: Timestamp
-    /**
-     * The list the device will scan for.
-     */
-    public var list: CheckInListInfo
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * The code to type in (`XXXX-XXXX`); works once.
-         */code: String, 
-        /**
-         * What the pairing QR code encodes.
-         */qrText: String, 
-        /**
-         * That QR code as SVG.
-         */qrSvg: String, 
-        /**
-         * The code stops working then.
-         */expiresAt: Timestamp, 
-        /**
-         * The list the device will scan for.
-         */list: CheckInListInfo) {
-        self.code = code
-        self.qrText = qrText
-        self.qrSvg = qrSvg
-        self.expiresAt = expiresAt
-        self.list = list
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension PairingCode: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePairingCode: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PairingCode {
-        return
-            try PairingCode(
-                code: FfiConverterString.read(from: &buf), 
-                qrText: FfiConverterString.read(from: &buf), 
-                qrSvg: FfiConverterString.read(from: &buf), 
-                expiresAt: FfiConverterTypeTimestamp.read(from: &buf), 
-                list: FfiConverterTypeCheckInListInfo.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: PairingCode, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.code, into: &buf)
-        FfiConverterString.write(value.qrText, into: &buf)
-        FfiConverterString.write(value.qrSvg, into: &buf)
-        FfiConverterTypeTimestamp.write(value.expiresAt, into: &buf)
-        FfiConverterTypeCheckInListInfo.write(value.list, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePairingCode_lift(_ buf: RustBuffer) throws -> PairingCode {
-    return try FfiConverterTypePairingCode.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePairingCode_lower(_ value: PairingCode) -> RustBuffer {
-    return FfiConverterTypePairingCode.lower(value)
-}
-
-
-/**
  * An operation as the host sees it in the queue.
  */
 public struct PendingOperation: Equatable, Hashable {
@@ -3387,6 +3615,224 @@ public func FfiConverterTypeSalesReportData_lift(_ buf: RustBuffer) throws -> Sa
 #endif
 public func FfiConverterTypeSalesReportData_lower(_ value: SalesReportData) -> RustBuffer {
     return FfiConverterTypeSalesReportData.lower(value)
+}
+
+
+/**
+ * A paired scanner device.
+ */
+public struct ScannerDevice: Equatable, Hashable {
+    /**
+     * The device.
+     */
+    public var id: String
+    /**
+     * The name given when pairing.
+     */
+    public var name: String
+    /**
+     * Its event.
+     */
+    public var eventId: String
+    /**
+     * Its list.
+     */
+    public var listId: String
+    /**
+     * Paired at.
+     */
+    public var pairedAt: Timestamp
+    /**
+     * Its last pull or push.
+     */
+    public var lastSeenAt: Timestamp?
+    /**
+     * Revoked at (it stops working and wipes its data).
+     */
+    public var revokedAt: Timestamp?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The device.
+         */id: String, 
+        /**
+         * The name given when pairing.
+         */name: String, 
+        /**
+         * Its event.
+         */eventId: String, 
+        /**
+         * Its list.
+         */listId: String, 
+        /**
+         * Paired at.
+         */pairedAt: Timestamp, 
+        /**
+         * Its last pull or push.
+         */lastSeenAt: Timestamp?, 
+        /**
+         * Revoked at (it stops working and wipes its data).
+         */revokedAt: Timestamp?) {
+        self.id = id
+        self.name = name
+        self.eventId = eventId
+        self.listId = listId
+        self.pairedAt = pairedAt
+        self.lastSeenAt = lastSeenAt
+        self.revokedAt = revokedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ScannerDevice: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScannerDevice: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScannerDevice {
+        return
+            try ScannerDevice(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                eventId: FfiConverterString.read(from: &buf), 
+                listId: FfiConverterString.read(from: &buf), 
+                pairedAt: FfiConverterTypeTimestamp.read(from: &buf), 
+                lastSeenAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                revokedAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ScannerDevice, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.eventId, into: &buf)
+        FfiConverterString.write(value.listId, into: &buf)
+        FfiConverterTypeTimestamp.write(value.pairedAt, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.lastSeenAt, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.revokedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScannerDevice_lift(_ buf: RustBuffer) throws -> ScannerDevice {
+    return try FfiConverterTypeScannerDevice.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScannerDevice_lower(_ value: ScannerDevice) -> RustBuffer {
+    return FfiConverterTypeScannerDevice.lower(value)
+}
+
+
+/**
+ * A one-time code that pairs one scanner with a list: type it, or scan its QR code.
+ */
+public struct ScannerPairing: Equatable, Hashable {
+    /**
+     * The code to type (`XXXX-XXXX`), works once.
+     */
+    public var code: String
+    /**
+     * What the QR code encodes.
+     */
+    public var qrText: String
+    /**
+     * The QR code as SVG.
+     */
+    public var qrSvg: String
+    /**
+     * The code stops working then.
+     */
+    public var expiresAt: Timestamp
+    /**
+     * The list the scanner will serve.
+     */
+    public var list: CheckInListInfo
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The code to type (`XXXX-XXXX`), works once.
+         */code: String, 
+        /**
+         * What the QR code encodes.
+         */qrText: String, 
+        /**
+         * The QR code as SVG.
+         */qrSvg: String, 
+        /**
+         * The code stops working then.
+         */expiresAt: Timestamp, 
+        /**
+         * The list the scanner will serve.
+         */list: CheckInListInfo) {
+        self.code = code
+        self.qrText = qrText
+        self.qrSvg = qrSvg
+        self.expiresAt = expiresAt
+        self.list = list
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ScannerPairing: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScannerPairing: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScannerPairing {
+        return
+            try ScannerPairing(
+                code: FfiConverterString.read(from: &buf), 
+                qrText: FfiConverterString.read(from: &buf), 
+                qrSvg: FfiConverterString.read(from: &buf), 
+                expiresAt: FfiConverterTypeTimestamp.read(from: &buf), 
+                list: FfiConverterTypeCheckInListInfo.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ScannerPairing, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.qrText, into: &buf)
+        FfiConverterString.write(value.qrSvg, into: &buf)
+        FfiConverterTypeTimestamp.write(value.expiresAt, into: &buf)
+        FfiConverterTypeCheckInListInfo.write(value.list, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScannerPairing_lift(_ buf: RustBuffer) throws -> ScannerPairing {
+    return try FfiConverterTypeScannerPairing.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScannerPairing_lower(_ value: ScannerPairing) -> RustBuffer {
+    return FfiConverterTypeScannerPairing.lower(value)
 }
 
 
@@ -5562,6 +6008,30 @@ fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterUInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
+    typealias SwiftType = Int64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt64.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

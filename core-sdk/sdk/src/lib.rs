@@ -15,7 +15,7 @@
 //!   storage.
 //! - [`wallet`] — the account's tickets offline, with QR codes, refreshed by a sync.
 //! - [`organizer`] — events, ticket types, sales report, attendee list with search.
-//! - [`checkin`] — an organizer's check-in lists and scanner pairing codes.
+//! - [`check_in`] — the organizer's doors: check-in lists, scanner pairing, devices, alerts.
 //! - [`notify`] — progress and change listeners with cancellable [`notify::TaskHandle`]s.
 //! - [`scanner`] — the door scanner: offline admission decisions over the domain's
 //!   credential rules, every scan committed to the local store before its decision returns.
@@ -35,7 +35,7 @@ mod ffi_types;
 mod api;
 pub mod booking;
 pub mod catalog;
-pub mod checkin;
+pub mod check_in;
 mod client;
 mod core;
 mod error;

@@ -55,8 +55,15 @@ operations!(
     Attendees,
 );
 
+operations!(
+    "graphql/check_in.graphql": CheckInLists,
+    CreateCheckInList,
+    PairScanner,
+    ScannerDevices,
+    RevokeScanner,
+    DuplicateAlerts,
+);
 operations!("graphql/catalog.graphql": CatalogChanges);
-operations!("graphql/checkin.graphql": CreateCheckInList, CheckInLists, PairScanner);
 operations!("graphql/scanner.graphql": RedeemPairing, ScannerSync, PushScans, AdmitScan);
 
 /// `updateEvent`: a field the caller leaves out must be absent from the request (the server

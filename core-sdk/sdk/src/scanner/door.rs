@@ -14,7 +14,7 @@
 //!   cursor. A `DEVICE_REVOKED` answer wipes the event's data.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -88,6 +88,24 @@ pub struct DoorSyncReport {
     pub revoked: usize,
     /// Scans received (new or re-classified).
     pub scans: usize,
+}
+
+/// What a door's screen shows besides the decision: where it stands and how fresh it is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct DoorStatus {
+    /// The gate this door stands at.
+    pub gate: String,
+    /// The paired list's name.
+    pub list_name: String,
+    /// The paired list's gates (to choose from).
+    pub gates: Vec<String>,
+    /// Whether the last call reached the server.
+    pub online: bool,
+    /// This door's scans the server does not have yet.
+    pub unpushed: i64,
+    /// When the last sync succeeded (Unix milliseconds), if one has since the door opened.
+    pub last_synced_ms: Option<i64>,
 }
 
 /// Options for pairing or opening a [`Door`].
@@ -226,6 +244,8 @@ struct Inner {
     scanning: tokio::sync::Mutex<()>,
     /// One sync at a time.
     syncing: tokio::sync::Mutex<()>,
+    /// When the last sync succeeded (Unix milliseconds), 0 before the first.
+    synced_ms: AtomicI64,
 }
 
 impl Door {
@@ -261,6 +281,7 @@ impl Door {
                 failed_at: Mutex::new(None),
                 scanning: tokio::sync::Mutex::new(()),
                 syncing: tokio::sync::Mutex::new(()),
+                synced_ms: AtomicI64::new(0),
             }),
         }
     }
@@ -392,7 +413,9 @@ impl Door {
             Ok(report)
         }
         .await;
-        self.settle(outcome).await
+        let report = self.settle(outcome).await?;
+        self.inner.synced_ms.store(now_ms(), Ordering::Release);
+        Ok(report)
     }
 
     async fn settle<T>(&self, outcome: Result<T, Error>) -> Result<T, Error> {
@@ -535,6 +558,20 @@ impl Door {
             .thread
             .call_store(|s| s.load_event_config())
             .await
+    }
+
+    /// Gate, list, online state, scans waiting for a push and the last successful sync.
+    pub async fn status(&self) -> Result<DoorStatus, Error> {
+        let list = self.config().await?.ok_or(Error::NotPaired)?.list;
+        let synced = self.inner.synced_ms.load(Ordering::Acquire);
+        Ok(DoorStatus {
+            gate: self.inner.gate.clone(),
+            list_name: list.fields().name.clone(),
+            gates: list.fields().gates.iter().cloned().collect(),
+            online: self.is_online(),
+            unpushed: self.unpushed_count().await?,
+            last_synced_ms: (synced > 0).then_some(synced),
+        })
     }
 
     /// The snapshot's ticket count and how many of them are revoked.

@@ -6,6 +6,7 @@
 mod attendee;
 mod booking_faults;
 mod catalog;
+mod check_in;
 mod door_simulation;
 mod faults;
 mod organizer;
