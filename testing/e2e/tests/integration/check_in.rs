@@ -10,6 +10,8 @@ use guichet_sdk::session::Role;
 
 use guichet_e2e::{PASSWORD, TestServer, new_account};
 
+use crate::scanner_sync::AT;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn organizer_pairs_a_door_counts_check_ins_and_revokes_it() {
     let server = TestServer::start().await;
@@ -26,15 +28,30 @@ async fn organizer_pairs_a_door_counts_check_ins_and_revokes_it() {
         gates: vec!["North".into(), "South".into()],
         re_entry: true,
     };
-    let refused = org.create_check_in_list(&event, draft(vec![])).await.unwrap_err();
+    let refused = org
+        .create_check_in_list(&event, draft(vec![]))
+        .await
+        .unwrap_err();
     assert_eq!(refused.kind(), ErrorKind::InvalidInput);
-    let list = org.create_check_in_list(&event, draft(vec![tt.clone()])).await.unwrap();
-    assert_eq!((list.gates.len(), list.re_entry, list.checked_in), (2, true, 0));
-    assert_eq!(org.check_in_lists(&event).await.unwrap(), vec![list.clone()]);
+    let list = org
+        .create_check_in_list(&event, draft(vec![tt.clone()]))
+        .await
+        .unwrap();
+    assert_eq!(
+        (list.gates.len(), list.re_entry, list.checked_in),
+        (2, true, 0)
+    );
+    assert_eq!(
+        org.check_in_lists(&event).await.unwrap(),
+        vec![list.clone()]
+    );
 
     let pairing = org.pair_scanner(&list.id).await.unwrap();
     assert_eq!(pairing.code.len(), 9);
-    assert_eq!(pairing.qr_text, format!("GUICHET-PAIR:{}", pairing.code.replace('-', "")));
+    assert_eq!(
+        pairing.qr_text,
+        format!("GUICHET-PAIR:{}", pairing.code.replace('-', ""))
+    );
     assert_eq!(pairing.list.id, list.id);
 
     let door_dir = tempfile::tempdir().unwrap();
@@ -43,36 +60,76 @@ async fn organizer_pairs_a_door_counts_check_ins_and_revokes_it() {
         .await
         .unwrap();
     let status = door.status().await.unwrap();
-    assert_eq!((status.gate.as_str(), status.list_name.as_str()), ("North", "Main entrance"));
+    assert_eq!(
+        (status.gate.as_str(), status.list_name.as_str()),
+        ("North", "Main entrance")
+    );
     assert_eq!(status.gates, vec!["North".to_owned(), "South".to_owned()]);
-    assert_eq!((status.online, status.unpushed, status.last_synced_ms), (true, 0, None));
+    assert_eq!(
+        (status.online, status.unpushed, status.last_synced_ms),
+        (true, 0, None)
+    );
     let devices = org.scanner_devices(&event).await.unwrap();
     assert_eq!(devices.len(), 1);
-    assert_eq!((devices[0].name.as_str(), devices[0].revoked_at), ("Door 1", None));
+    assert_eq!(
+        (devices[0].name.as_str(), devices[0].revoked_at),
+        ("Door 1", None)
+    );
 
     // A ticket bought and scanned in: the list's count says one.
     let buyer_dir = tempfile::tempdir().unwrap();
     let buyer = server.client(buyer_dir.path()).open().await.unwrap();
-    buyer.sign_up(new_account("door-fan@example.org", Role::Attendee)).await.unwrap();
-    let line = HoldLine { ticket_type_id: tt, quantity: 1 };
+    buyer
+        .sign_up(new_account("door-fan@example.org", Role::Attendee))
+        .await
+        .unwrap();
+    let line = HoldLine {
+        ticket_type_id: tt,
+        quantity: 1,
+    };
     let hold = buyer.hold(&event, &[line]).await.unwrap();
     let order = buyer.checkout(&hold.id, Some("tok_visa")).await.unwrap();
-    let scan = door.scan(&order.tickets[0].credential, Direction::Entry).await.unwrap();
-    assert!(scan.outcome.decision.is_admitted());
+    // The event's signing key is made at its first sale, after the pairing's pull: the door
+    // learns it at its next sync (the desktop app's door syncs every few seconds).
+    door.sync().await.unwrap();
+    // At the published event's time (the ticket is valid then), as the scanner suite does.
+    let scan = door
+        .scan_at(&order.tickets[0].credential, Direction::Entry, AT + 1_000)
+        .await
+        .unwrap();
+    assert!(
+        scan.outcome.decision.is_admitted(),
+        "{:?}",
+        scan.outcome.decision
+    );
     door.sync().await.unwrap();
     let status = door.status().await.unwrap();
     assert_eq!(status.unpushed, 0);
-    assert!(status.last_synced_ms.is_some(), "a successful sync is recorded");
+    assert!(
+        status.last_synced_ms.is_some(),
+        "a successful sync is recorded"
+    );
     assert_eq!(org.check_in_lists(&event).await.unwrap()[0].checked_in, 1);
     assert!(org.duplicate_alerts(&event).await.unwrap().is_empty());
 
     // Another organizer can neither pair nor revoke; the owner revokes and the door stops.
     let other_dir = tempfile::tempdir().unwrap();
-    server.token_for("other-doors@example.org", "ORGANIZER").await;
+    server
+        .token_for("other-doors@example.org", "ORGANIZER")
+        .await;
     let other = server.client(other_dir.path()).open().await.unwrap();
-    other.log_in("other-doors@example.org", PASSWORD).await.unwrap();
-    assert_eq!(other.pair_scanner(&list.id).await.unwrap_err().kind(), ErrorKind::Forbidden);
+    other
+        .log_in("other-doors@example.org", PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(
+        other.pair_scanner(&list.id).await.unwrap_err().kind(),
+        ErrorKind::Forbidden
+    );
     let revoked = org.revoke_scanner(&devices[0].id).await.unwrap();
     assert!(revoked.revoked_at.is_some());
-    assert_eq!(door.sync().await.unwrap_err().kind(), ErrorKind::DeviceRevoked);
+    assert_eq!(
+        door.sync().await.unwrap_err().kind(),
+        ErrorKind::DeviceRevoked
+    );
 }
