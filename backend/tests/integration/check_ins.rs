@@ -21,7 +21,9 @@ fn scan(n: u128, ticket: &str, ms: i64, direction: &str) -> Value {
 
 async fn checked_in(app: &TestApp, org: &str, event: &str) -> i64 {
     let data = app.ok(Some(org), LISTS, json!({ "e": event })).await;
-    data["checkInLists"][0]["checkedIn"].as_i64().unwrap()
+    data["checkInLists"][0]["checkedIn"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no count: {data}"))
 }
 
 async fn the_check_in_count_counts_each_admitted_ticket_once(app: TestApp) {
