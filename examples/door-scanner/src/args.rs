@@ -52,8 +52,8 @@ pub struct DoorArgs {
 /// Arguments of `scan`.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ScanArgs {
-    /// The store.
-    pub db: String,
+    /// The door's data directory (its store, `door.db`).
+    pub dir: String,
     /// The gate this device stands at.
     pub gate: String,
     /// Configuration to pair with first.
@@ -105,7 +105,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, Error> {
         "scan" => {
             let direction = direction(take("direction"))?;
             Command::Scan(ScanArgs {
-                db: take("db").ok_or_else(|| usage("--db"))?,
+                dir: take("dir").ok_or_else(|| usage("--dir"))?,
                 gate: take("gate").ok_or_else(|| usage("--gate"))?,
                 config: take("config"),
                 direction,
@@ -172,7 +172,7 @@ mod tests {
             Command::DemoSetup { out: "d".into() }
         );
         let Command::Scan(scan) =
-            args("scan --db x.db --gate north --direction exit a.png b.png").unwrap()
+            args("scan --dir x --gate north --direction exit a.png b.png").unwrap()
         else {
             panic!("not a scan");
         };
@@ -222,13 +222,13 @@ mod tests {
     #[test]
     fn refuses_bad_lines() {
         assert!(matches!(args(""), Err(Error::Usage(_))));
-        assert!(matches!(args("scan --gate north"), Err(Error::Usage(m)) if m == "missing --db"));
+        assert!(matches!(args("scan --gate north"), Err(Error::Usage(m)) if m == "missing --dir"));
         assert!(matches!(
-            args("scan --db x --gate n --direction up"),
+            args("scan --dir x --gate n --direction up"),
             Err(Error::Usage(_))
         ));
         assert!(matches!(
-            args("scan --db x --gate n --colour red"),
+            args("scan --dir x --gate n --colour red"),
             Err(Error::Usage(_))
         ));
         assert!(matches!(

@@ -49,11 +49,13 @@ usage:
       Writes a demo event: DIR/issuer-key.json (PRIVATE, issuing side only),
       DIR/scanner-config.json (public keys + check-in list + revocations) and
       DIR/tickets/*.txt and *.png (one credential each, named after what the door says).
-  door-scanner scan --db PATH --gate GATE [--config FILE] [--direction entry|exit] [PNG...]
-      Scans credential texts, one per line on stdin, or the QR codes in PNG files.
-      --config pairs the store with the event first (needed on the first run).
+  door-scanner scan --dir DIR --gate GATE [--config FILE] [--direction entry|exit] [PNG...]
+      Scans credential texts, one per line on stdin, or the QR codes in PNG files, with
+      the door opened offline (no server is asked; a paired DIR works too, and its
+      next sync pushes these scans).
+      --config loads the event's exported configuration first (needed on the first run).
       Prints one line per scan: scan id, ADMITTED or REJECTED, reason, ticket id.
-      The store at --db keeps every scan between runs.
+      DIR/door.db keeps every scan between runs.
   door-scanner pair --server URL --dir DIR --gate GATE --code CODE [--name NAME]
       Redeems the organizer's pairing code: the device token goes to DIR/secrets, the
       event's keys, check-in list and tickets to DIR/door.db.

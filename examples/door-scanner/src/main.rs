@@ -34,7 +34,7 @@ fn run() -> Result<(), error::Error> {
                 println!("wrote {out}/tickets/{name}.txt and .png");
             }
             println!(
-                "try: door-scanner scan --config {out}/scanner-config.json --db door.db \
+                "try: door-scanner scan --config {out}/scanner-config.json --dir door \
                  --gate {} < {out}/tickets.txt",
                 demo::GATES[0]
             );

@@ -3,32 +3,36 @@
 use std::io::{BufRead, Write};
 
 use guichet_domain::admission::Decision;
-use guichet_sdk::scanner::{EventConfig, ScanOutcome, Scanner};
-use guichet_sdk::store::Store;
+use guichet_sdk::scanner::{Door, OfflineDoorConfig, ScanOutcome};
 
 use crate::args::ScanArgs;
 use crate::error::Error;
 use crate::image::read_qr;
 
 /// Runs the scan loop: images if any were named, stdin lines otherwise. A line is printed
-/// only after its scan is durable in the store.
+/// only after its scan is durable in the store. The door opens offline on its data
+/// directory (`DIR/door.db`), with `--config` replacing the stored event configuration:
+/// the same door the shells open, with no server to ask.
 pub fn run(args: &ScanArgs, stdin: impl BufRead, out: &mut impl Write) -> Result<(), Error> {
-    let mut store = Store::open(&args.db)?;
-    if let Some(path) = &args.config {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::File {
+    let event_json = match &args.config {
+        Some(path) => Some(std::fs::read_to_string(path).map_err(|source| Error::File {
             path: path.clone(),
             source,
-        })?;
-        let config: EventConfig = serde_json::from_str(&text).map_err(|source| Error::Json {
-            path: path.clone(),
-            source,
-        })?;
-        store.save_event_config(&config)?;
-    }
-    let mut scanner = Scanner::open(store, &args.gate)?;
-    let mut emit = |scanner: &mut Scanner, text: &str| -> Result<(), Error> {
-        let outcome = scanner.scan(text, args.direction)?;
-        writeln!(out, "{}", describe(&outcome))
+        })?),
+        None => None,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    let door = runtime.block_on(Door::open_offline(OfflineDoorConfig {
+        data_dir: args.dir.clone(),
+        gate: args.gate.clone(),
+        event_json,
+    }))?;
+    let mut emit = |text: &str| -> Result<(), Error> {
+        let scanned = runtime.block_on(door.scan(text, args.direction))?;
+        writeln!(out, "{}", describe(&scanned.outcome))
             .and_then(|()| out.flush())
             .map_err(|source| Error::File {
                 path: "stdout".into(),
@@ -43,12 +47,12 @@ pub fn run(args: &ScanArgs, stdin: impl BufRead, out: &mut impl Write) -> Result
             })?;
             let line = String::from_utf8_lossy(&line);
             // Only the line break goes: spaces are base45 symbols.
-            emit(&mut scanner, line.strip_suffix('\r').unwrap_or(&line))?;
+            emit(line.strip_suffix('\r').unwrap_or(&line))?;
         }
     } else {
         for path in &args.images {
             match read_qr(path) {
-                Ok(text) => emit(&mut scanner, &text)?,
+                Ok(text) => emit(&text)?,
                 Err(error) => eprintln!("{error}"),
             }
         }

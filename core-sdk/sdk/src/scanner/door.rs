@@ -30,7 +30,7 @@ use crate::Error;
 use crate::ErrorKind;
 use crate::api::operations::{AdmitScan, PushScans, RedeemPairing, ScannerSync};
 use crate::api::operations::{admit_scan, push_scans, redeem_pairing, scanner_sync};
-use crate::core::{Core, Setup, blocking, create_dir};
+use crate::core::{Core, Runtime, Setup, blocking, create_dir};
 use crate::notify::{Progress, ProgressListener, Task, TaskHandle, spawn_task};
 use crate::session::SecretStore;
 use crate::store::{EventConfig, KnownScan, Store};
@@ -196,7 +196,7 @@ impl DoorBuilder {
         .await?;
         // The first pull configures the store; the scanner opens on it afterwards.
         let thread = DoorThread::unconfigured(store).await?;
-        let door = Door::assemble(core, thread, token, &self.gate, self.options);
+        let door = Door::assemble(Link::of(core, token), thread, &self.gate, self.options);
         door.pull().await?;
         door.inner.thread.open_scanner(&self.gate).await?;
         Ok(door)
@@ -214,12 +214,39 @@ impl DoorBuilder {
         let thread = DoorThread::unconfigured(store).await?;
         thread.open_scanner(&self.gate).await?;
         Ok(Door::assemble(
-            core,
+            Link::of(core, token),
             thread,
-            token,
             &self.gate,
             self.options,
         ))
+    }
+}
+
+/// A door opened from an exported configuration, with no server (what a venue without a
+/// network, or a test bench, runs): see [`Door::open_offline`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct OfflineDoorConfig {
+    /// Where the door keeps its database (created if missing).
+    pub data_dir: String,
+    /// The gate this door stands at (one of the list's gates).
+    pub gate: String,
+    /// The event's exported configuration as JSON (keys, list, revocations: the
+    /// [`EventConfig`] a door-setup tool writes); `None` reopens the one stored by an
+    /// earlier open.
+    pub event_json: Option<String>,
+}
+
+/// The server side of a paired door: its API and device token.
+#[derive(Debug)]
+struct Link {
+    core: Core,
+    token: String,
+}
+
+impl Link {
+    fn of(core: Core, token: String) -> Link {
+        Link { core, token }
     }
 }
 
@@ -231,9 +258,11 @@ pub struct Door {
 
 #[derive(Debug)]
 struct Inner {
-    core: Core,
+    /// Where background syncs run.
+    runtime: Runtime,
+    /// The server and this device's token; `None` for a door opened offline.
+    link: Option<Link>,
     thread: DoorThread,
-    token: String,
     gate: String,
     options: DoorOptions,
     /// The last call reached the server.
@@ -263,18 +292,56 @@ impl Door {
         }
     }
 
-    fn assemble(
-        core: Core,
+    /// Opens a door on an exported event configuration, with no server: every decision is
+    /// taken locally and committed before it returns, as when a paired door is offline;
+    /// [`Door::sync`] answers `NOT_PAIRED`. The configuration given replaces the stored one
+    /// (scans taken before are kept).
+    pub async fn open_offline(config: OfflineDoorConfig) -> Result<Door, Error> {
+        let runtime = Runtime::pick(None)?;
+        let path = Path::new(&config.data_dir).join(DOOR_DATABASE_FILE);
+        let dir = PathBuf::from(&config.data_dir);
+        let event = config
+            .event_json
+            .as_deref()
+            .map(serde_json::from_str::<EventConfig>)
+            .transpose()
+            .map_err(|e| Error::InvalidArgument {
+                field: "event_json",
+                message: format!("not an exported event configuration: {e}"),
+            })?;
+        let store = blocking(move || {
+            create_dir(&dir)?;
+            let mut store = Store::open(&path)?;
+            if let Some(event) = &event {
+                store.save_event_config(event)?;
+            }
+            Ok(store)
+        })
+        .await?;
+        let thread = DoorThread::unconfigured(store).await?;
+        thread.open_scanner(&config.gate).await?;
+        let door = Door::assemble_with(runtime, None, thread, &config.gate, DoorOptions::default());
+        door.inner.online.store(false, Ordering::Release);
+        Ok(door)
+    }
+
+    fn assemble(link: Link, thread: DoorThread, gate: &str, options: DoorOptions) -> Door {
+        let runtime = link.core.runtime.clone();
+        Door::assemble_with(runtime, Some(link), thread, gate, options)
+    }
+
+    fn assemble_with(
+        runtime: Runtime,
+        link: Option<Link>,
         thread: DoorThread,
-        token: String,
         gate: &str,
         options: DoorOptions,
     ) -> Door {
         Door {
             inner: Arc::new(Inner {
-                core,
+                runtime,
+                link,
                 thread,
-                token,
                 gate: gate.to_owned(),
                 options,
                 online: AtomicBool::new(true),
@@ -316,14 +383,17 @@ impl Door {
             .call(move |s| s.decide(&text, direction, device_time_ms))
             .await?;
         let local = pending.scan.decision;
-        if local.is_admitted() && self.should_ask() {
+        if local.is_admitted()
+            && let Some(link) = &self.inner.link
+            && self.should_ask()
+        {
             let input = scan_fields(&pending.scan);
             let asked = tokio::time::timeout(self.inner.options.online_budget, async {
                 let vars = admit_scan::Variables {
-                    device_token: self.inner.token.clone(),
+                    device_token: link.token.clone(),
                     scan: admit_input(input),
                 };
-                self.inner.core.api.run::<AdmitScan>(vars, None, true).await
+                link.core.api.run::<AdmitScan>(vars, None, true).await
             })
             .await;
             match asked {
@@ -437,7 +507,13 @@ impl Door {
         }
     }
 
+    /// The server link, or `NOT_PAIRED` for a door opened offline.
+    fn link(&self) -> Result<&Link, Error> {
+        self.inner.link.as_ref().ok_or(Error::NotPaired)
+    }
+
     async fn push(&self) -> Result<usize, Error> {
+        let link = self.link()?;
         let mut pushed = 0;
         loop {
             let batch = self
@@ -449,15 +525,10 @@ impl Door {
                 return Ok(pushed);
             }
             let vars = push_scans::Variables {
-                device_token: self.inner.token.clone(),
+                device_token: link.token.clone(),
                 scans: batch.iter().map(|s| push_input(scan_fields(s))).collect(),
             };
-            let results = self
-                .inner
-                .core
-                .api
-                .run::<PushScans>(vars, None, true)
-                .await?;
+            let results = link.core.api.run::<PushScans>(vars, None, true).await?;
             let verdicts = results
                 .push_scans
                 .iter()
@@ -477,20 +548,16 @@ impl Door {
     }
 
     async fn pull(&self) -> Result<DoorSyncReport, Error> {
+        let link = self.link()?;
         let mut report = DoorSyncReport::default();
         loop {
             let cursor = self.inner.thread.call_store(|s| s.sync_cursor()).await?;
             let vars = scanner_sync::Variables {
-                device_token: self.inner.token.clone(),
+                device_token: link.token.clone(),
                 cursor,
                 limit: self.inner.options.page_limit,
             };
-            let data = self
-                .inner
-                .core
-                .api
-                .run::<ScannerSync>(vars, None, true)
-                .await?;
+            let data = link.core.api.run::<ScannerSync>(vars, None, true).await?;
             let page = data.scanner_sync;
             let more = page.has_more;
             let page = decode_page(page)?;
@@ -507,8 +574,10 @@ impl Door {
 
     /// Forgets the event and the device token (the organizer revoked this device).
     async fn wipe(&self) -> Result<(), Error> {
-        let secrets = self.inner.core.secrets.clone();
-        blocking(move || Ok(secrets.delete(TOKEN_KEY)?)).await?;
+        if let Some(link) = &self.inner.link {
+            let secrets = link.core.secrets.clone();
+            blocking(move || Ok(secrets.delete(TOKEN_KEY)?)).await?;
+        }
         self.inner.thread.call_wipe().await
     }
 
@@ -519,7 +588,7 @@ impl Door {
         let door = self.clone();
         let reporter = listener.clone();
         spawn_task(
-            self.inner.core.runtime.handle(),
+            self.inner.runtime.handle(),
             Task::DoorSync,
             listener,
             async move {

@@ -13,7 +13,8 @@ use guichet_domain::keyring::{EventKeyRing, IssuingKey, KeyId};
 use guichet_domain::revocation::RevocationSet;
 use guichet_sdk::scanner::{EventConfig, now_ms};
 use guichet_sdk::store::Store;
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
 use crate::{door_scanner, parse_line};
@@ -62,7 +63,13 @@ fn every_printed_decision_survives_a_kill() {
     let config = dir.path().join("config.json");
     let db = dir.path().join("door.db");
     let texts = write_config(&config);
-    let mut rng = rand::rng();
+    // A fresh seed each run, printed so a failure can be replayed with GUICHET_CRASH_SEED.
+    let seed = std::env::var("GUICHET_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random::<u64>);
+    println!("crash test seed {seed} (replay: GUICHET_CRASH_SEED={seed})");
+    let mut rng = StdRng::seed_from_u64(seed);
     let mut printed: HashMap<Uuid, String> = HashMap::new();
     let mut killed_mid_stream = 0;
     for round in 0..ROUNDS {
@@ -77,8 +84,8 @@ fn every_printed_decision_survives_a_kill() {
                 "--config",
             ])
             .arg(&config)
-            .arg("--db")
-            .arg(&db)
+            .arg("--dir")
+            .arg(dir.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -42,8 +42,8 @@ fn demo_texts_on_stdin_get_their_named_decisions_and_persist() {
     let output = door_scanner()
         .args(["scan", "--gate", "north", "--config"])
         .arg(dir.path().join("scanner-config.json"))
-        .arg("--db")
-        .arg(&db)
+        .arg("--dir")
+        .arg(dir.path())
         .stdin(tickets)
         .output()
         .unwrap();
@@ -61,8 +61,8 @@ fn demo_texts_on_stdin_get_their_named_decisions_and_persist() {
     // A second run without --config uses the paired store and sees the first run's entries.
     let first = std::fs::File::open(dir.path().join("tickets/01-admitted.txt")).unwrap();
     let output = door_scanner()
-        .args(["scan", "--gate", "south", "--db"])
-        .arg(&db)
+        .args(["scan", "--gate", "south", "--dir"])
+        .arg(dir.path())
         .stdin(first)
         .output()
         .unwrap();
@@ -84,8 +84,8 @@ fn demo_png_files_are_read_with_the_qr_decoder() {
     let output = door_scanner()
         .args(["scan", "--gate", "north", "--config"])
         .arg(dir.path().join("scanner-config.json"))
-        .arg("--db")
-        .arg(dir.path().join("door.db"))
+        .arg("--dir")
+        .arg(dir.path())
         .args(&images)
         .output()
         .unwrap();
@@ -109,10 +109,10 @@ fn bad_usage_and_unpaired_stores_fail_with_a_message() {
         .output()
         .unwrap();
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("missing --db"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("missing --dir"));
     let output = door_scanner()
-        .args(["scan", "--gate", "north", "--db"])
-        .arg(dir.path().join("new.db"))
+        .args(["scan", "--gate", "north", "--dir"])
+        .arg(dir.path().join("new"))
         .output()
         .unwrap();
     assert!(!output.status.success());
