@@ -77,44 +77,44 @@ impl Client {
 
     /// The offline catalog.
     pub fn catalog(&self) -> Arc<Catalog> {
-        Arc::new(Catalog(self.0.clone()))
+        Arc::new(Catalog(self.0.catalog()))
     }
 
     /// Holds, checkout, refunds and the pending operations.
     pub fn booking(&self) -> Arc<Booking> {
-        Arc::new(Booking(self.0.clone()))
+        Arc::new(Booking(self.0.booking()))
     }
 
     /// The account's tickets and orders.
     pub fn wallet(&self) -> Arc<Wallet> {
-        Arc::new(Wallet(self.0.clone()))
+        Arc::new(Wallet(self.0.wallet()))
     }
 
     /// An organizer's events, sales and doors.
     pub fn organizer(&self) -> Arc<Organizer> {
-        Arc::new(Organizer(self.0.clone()))
+        Arc::new(Organizer(self.0.organizer(), self.0.check_in()))
     }
 }
 
 /// The public catalog, cached for offline search.
 #[derive(Debug, uniffi::Object)]
-pub struct Catalog(guichet_sdk::Client);
+pub struct Catalog(guichet_sdk::Catalog);
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Catalog {
     /// Pulls the catalog's changes since the last sync.
     pub async fn sync(&self) -> Result<CatalogSync> {
-        Ok(self.0.sync_catalog().await?)
+        Ok(self.0.sync().await?)
     }
 
     /// [`Catalog::sync`] as a task reporting to `listener`.
     pub fn sync_task(&self, listener: Box<dyn ProgressListener>) -> Arc<TaskHandle> {
-        task(self.0.sync_catalog_task(progress(listener)))
+        task(self.0.sync_task(progress(listener)))
     }
 
     /// Searches the cached catalog (no network).
     pub async fn search(&self, search: EventSearch) -> Result<Vec<SearchHit>> {
-        Ok(self.0.search_events(search).await?)
+        Ok(self.0.search(search).await?)
     }
 
     /// A cached event.
@@ -130,7 +130,7 @@ impl Catalog {
 
 /// Holds, checkout, release, refund: persisted operations that survive a restart.
 #[derive(Debug, uniffi::Object)]
-pub struct Booking(guichet_sdk::Client);
+pub struct Booking(guichet_sdk::Booking);
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Booking {
@@ -146,7 +146,7 @@ impl Booking {
 
     /// Gives a hold's tickets back.
     pub async fn release(&self, hold_id: String) -> Result<Hold> {
-        Ok(self.0.release_hold(&hold_id).await?)
+        Ok(self.0.release(&hold_id).await?)
     }
 
     /// Refunds tickets of an order (all when `ticket_ids` is empty) and revokes them.
@@ -187,23 +187,23 @@ impl Booking {
 
 /// The account's tickets, offline, with their QR codes.
 #[derive(Debug, uniffi::Object)]
-pub struct Wallet(guichet_sdk::Client);
+pub struct Wallet(guichet_sdk::Wallet);
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Wallet {
     /// The tickets kept here (no network).
     pub async fn tickets(&self) -> Result<Vec<WalletTicket>> {
-        Ok(self.0.my_tickets().await?)
+        Ok(self.0.tickets().await?)
     }
 
     /// Fetches the account's orders and tickets.
     pub async fn sync(&self) -> Result<WalletSync> {
-        Ok(self.0.sync_wallet().await?)
+        Ok(self.0.sync().await?)
     }
 
     /// [`Wallet::sync`] as a task reporting to `listener`.
     pub fn sync_task(&self, listener: Box<dyn ProgressListener>) -> Arc<TaskHandle> {
-        task(self.0.sync_wallet_task(progress(listener)))
+        task(self.0.sync_task(progress(listener)))
     }
 
     /// The account's orders (online).
@@ -229,7 +229,7 @@ impl Wallet {
 
 /// An organizer's tools: events, ticket types, sales, attendees, doors.
 #[derive(Debug, uniffi::Object)]
-pub struct Organizer(guichet_sdk::Client);
+pub struct Organizer(guichet_sdk::Organizer, guichet_sdk::CheckIn);
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Organizer {
@@ -277,7 +277,7 @@ impl Organizer {
 
     /// The organizer's events, drafts included.
     pub async fn events(&self) -> Result<Vec<OrganizerEvent>> {
-        Ok(self.0.my_events().await?)
+        Ok(self.0.events().await?)
     }
 
     /// Sold, held and revenue by ticket type and by day.
@@ -305,16 +305,16 @@ impl Organizer {
         event_id: String,
         draft: CheckInListDraft,
     ) -> Result<CheckInListInfo> {
-        Ok(self.0.create_check_in_list(&event_id, draft).await?)
+        Ok(self.1.create_list(&event_id, draft).await?)
     }
 
     /// An event's check-in lists.
     pub async fn check_in_lists(&self, event_id: String) -> Result<Vec<CheckInListInfo>> {
-        Ok(self.0.check_in_lists(&event_id).await?)
+        Ok(self.1.lists(&event_id).await?)
     }
 
     /// A one-time code (15 minutes) that pairs a scanner with a check-in list.
     pub async fn pairing_code(&self, list_id: String) -> Result<ScannerPairing> {
-        Ok(self.0.pair_scanner(&list_id).await?)
+        Ok(self.1.pair_scanner(&list_id).await?)
     }
 }

@@ -3,12 +3,13 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::Error;
 use crate::api::operations::{
     CheckInLists, CreateCheckInList, DuplicateAlerts, PairScanner, RevokeScanner, ScannerDevices,
     check_in_lists, create_check_in_list, duplicate_alerts, pair_scanner, revoke_scanner,
     scanner_devices,
 };
-use crate::{Client, Error};
+pub use crate::client::CheckIn;
 
 /// Which tickets a door admits, at which gates, and whether people may come back in.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -151,13 +152,13 @@ macro_rules! alert_scan_from {
     }};
 }
 
-impl Client {
+impl CheckIn {
     /// An event's check-in lists.
-    pub async fn check_in_lists(&self, event_id: &str) -> Result<Vec<CheckInListInfo>, Error> {
+    pub async fn lists(&self, event_id: &str) -> Result<Vec<CheckInListInfo>, Error> {
         let variables = check_in_lists::Variables {
             event_id: event_id.to_owned(),
         };
-        let data = self.authed::<CheckInLists>(variables, true).await?;
+        let data = self.client.authed::<CheckInLists>(variables, true).await?;
         Ok(data
             .check_in_lists
             .into_iter()
@@ -166,7 +167,7 @@ impl Client {
     }
 
     /// Creates a check-in list for an event.
-    pub async fn create_check_in_list(
+    pub async fn create_list(
         &self,
         event_id: &str,
         draft: CheckInListDraft,
@@ -180,7 +181,10 @@ impl Client {
                 re_entry: draft.re_entry,
             },
         };
-        let data = self.authed::<CreateCheckInList>(variables, false).await?;
+        let data = self
+            .client
+            .authed::<CreateCheckInList>(variables, false)
+            .await?;
         Ok(list_from!(data.create_check_in_list))
     }
 
@@ -190,6 +194,7 @@ impl Client {
             list_id: list_id.to_owned(),
         };
         let p = self
+            .client
             .authed::<PairScanner>(variables, false)
             .await?
             .pair_scanner;
@@ -203,11 +208,14 @@ impl Client {
     }
 
     /// An event's paired scanners, revoked ones included.
-    pub async fn scanner_devices(&self, event_id: &str) -> Result<Vec<ScannerDevice>, Error> {
+    pub async fn devices(&self, event_id: &str) -> Result<Vec<ScannerDevice>, Error> {
         let variables = scanner_devices::Variables {
             event_id: event_id.to_owned(),
         };
-        let data = self.authed::<ScannerDevices>(variables, true).await?;
+        let data = self
+            .client
+            .authed::<ScannerDevices>(variables, true)
+            .await?;
         Ok(data
             .scanner_devices
             .into_iter()
@@ -220,7 +228,7 @@ impl Client {
         let variables = revoke_scanner::Variables {
             device_id: device_id.to_owned(),
         };
-        let data = self.authed::<RevokeScanner>(variables, true).await?;
+        let data = self.client.authed::<RevokeScanner>(variables, true).await?;
         Ok(device_from!(data.revoke_scanner))
     }
 
@@ -229,7 +237,10 @@ impl Client {
         let variables = duplicate_alerts::Variables {
             event_id: event_id.to_owned(),
         };
-        let data = self.authed::<DuplicateAlerts>(variables, true).await?;
+        let data = self
+            .client
+            .authed::<DuplicateAlerts>(variables, true)
+            .await?;
         Ok(data
             .duplicate_alerts
             .into_iter()

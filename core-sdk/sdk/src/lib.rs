@@ -49,5 +49,8 @@ pub mod transport;
 pub mod wallet;
 
 pub use api::ApiError;
-pub use client::{Client, ClientBuilder, DATABASE_FILE, SyncReport};
+pub use client::{
+    Booking, Catalog, CheckIn, Client, ClientBuilder, ClientConfig, DATABASE_FILE, Organizer,
+    SyncReport, Wallet,
+};
 pub use error::{BoundaryError, Error, ErrorKind, SecretStoreError, StorageError};

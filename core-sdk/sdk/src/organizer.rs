@@ -1,8 +1,9 @@
 //! Organizer tools: events and ticket types, sales report, attendee list. Refunds go
-//! through [`Client::refund`], the same persisted operation buyers use.
+//! through [`Booking::refund`](crate::Booking::refund), the same persisted operation buyers use.
 
 use chrono::{DateTime, Utc};
 
+use crate::Error;
 use crate::api::operations::{
     AddTicketType, Attendees, Availability, CancelEvent, CreateEvent, MyEvents, PublishEvent,
     SalesReport, UpdateEvent, UpdateTicketType, add_ticket_type, attendees, availability,
@@ -10,7 +11,8 @@ use crate::api::operations::{
     update_ticket_type,
 };
 use crate::booking::TicketStatus;
-use crate::{Client, Error};
+use crate::catalog::Catalog;
+pub use crate::client::Organizer;
 
 /// Where an event is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -186,7 +188,7 @@ pub struct SalesReportData {
 pub struct Attendee {
     /// The ticket.
     pub ticket_id: String,
-    /// Its order (what [`Client::refund`] takes).
+    /// Its order (what [`Booking::refund`](crate::Booking::refund) takes).
     pub order_id: String,
     /// Its type.
     pub ticket_type_id: String,
@@ -283,7 +285,7 @@ macro_rules! ticket_type_input {
     }};
 }
 
-impl Client {
+impl Catalog {
     /// An event's ticket types with what is left of each right now (online: availability
     /// changes by the second, so it is never served from the cache).
     pub async fn availability(&self, event_id: &str) -> Result<Vec<TicketTypeInfo>, Error> {
@@ -291,6 +293,7 @@ impl Client {
             id: event_id.to_owned(),
         };
         let data = self
+            .client
             .api()
             .run::<Availability>(variables, None, true)
             .await?;
@@ -301,7 +304,9 @@ impl Client {
             .map(|t| ticket_type_from!(availability, t))
             .collect())
     }
+}
 
+impl Organizer {
     /// Creates a draft event owned by the signed-in organizer.
     pub async fn create_event(&self, draft: EventDraft) -> Result<OrganizerEvent, Error> {
         let variables = create_event::Variables {
@@ -318,7 +323,7 @@ impl Client {
                 online: draft.online,
             },
         };
-        let data = self.authed::<CreateEvent>(variables, false).await?;
+        let data = self.client.authed::<CreateEvent>(variables, false).await?;
         Ok(event_from!(create_event, data.create_event))
     }
 
@@ -343,7 +348,7 @@ impl Client {
                 online: changes.online,
             },
         };
-        let data = self.authed::<UpdateEvent>(variables, true).await?;
+        let data = self.client.authed::<UpdateEvent>(variables, true).await?;
         Ok(event_from!(update_event, data.update_event))
     }
 
@@ -352,7 +357,7 @@ impl Client {
         let variables = publish_event::Variables {
             id: event_id.to_owned(),
         };
-        let data = self.authed::<PublishEvent>(variables, true).await?;
+        let data = self.client.authed::<PublishEvent>(variables, true).await?;
         Ok(event_from!(publish_event, data.publish_event))
     }
 
@@ -361,7 +366,7 @@ impl Client {
         let variables = cancel_event::Variables {
             id: event_id.to_owned(),
         };
-        let data = self.authed::<CancelEvent>(variables, true).await?;
+        let data = self.client.authed::<CancelEvent>(variables, true).await?;
         Ok(event_from!(cancel_event, data.cancel_event))
     }
 
@@ -375,7 +380,10 @@ impl Client {
             event_id: event_id.to_owned(),
             input: ticket_type_input!(add_ticket_type, draft),
         };
-        let data = self.authed::<AddTicketType>(variables, false).await?;
+        let data = self
+            .client
+            .authed::<AddTicketType>(variables, false)
+            .await?;
         Ok(ticket_type_from!(add_ticket_type, data.add_ticket_type))
     }
 
@@ -389,7 +397,10 @@ impl Client {
             id: ticket_type_id.to_owned(),
             input: ticket_type_input!(update_ticket_type, draft),
         };
-        let data = self.authed::<UpdateTicketType>(variables, true).await?;
+        let data = self
+            .client
+            .authed::<UpdateTicketType>(variables, true)
+            .await?;
         Ok(ticket_type_from!(
             update_ticket_type,
             data.update_ticket_type
@@ -397,8 +408,11 @@ impl Client {
     }
 
     /// The signed-in organizer's events, drafts included.
-    pub async fn my_events(&self) -> Result<Vec<OrganizerEvent>, Error> {
-        let data = self.authed::<MyEvents>(my_events::Variables, true).await?;
+    pub async fn events(&self) -> Result<Vec<OrganizerEvent>, Error> {
+        let data = self
+            .client
+            .authed::<MyEvents>(my_events::Variables, true)
+            .await?;
         Ok(data
             .my_events
             .into_iter()
@@ -412,6 +426,7 @@ impl Client {
             event_id: event_id.to_owned(),
         };
         let r = self
+            .client
             .authed::<SalesReport>(variables, true)
             .await?
             .sales_report;
@@ -461,7 +476,11 @@ impl Client {
             first,
             after: after.map(str::to_owned),
         };
-        let page = self.authed::<Attendees>(variables, true).await?.attendees;
+        let page = self
+            .client
+            .authed::<Attendees>(variables, true)
+            .await?
+            .attendees;
         Ok(AttendeePage {
             attendees: page
                 .nodes

@@ -1,5 +1,5 @@
 //! The wallet: the account's tickets, shown offline with their QR codes, refreshed by
-//! [`Client::sync_wallet`].
+//! [`Wallet::sync`](crate::Wallet::sync).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::api::operations::{MyOrders, WalletEvent, my_orders, wallet_event};
 use crate::booking::convert::order_from;
 use crate::booking::{Order, Ticket};
+pub use crate::client::Wallet;
 use crate::notify::{Change, Progress, ProgressListener, Task, TaskHandle, spawn_task};
 use crate::qr::TicketQr;
 use crate::{Client, Error};
@@ -73,58 +74,6 @@ pub struct WalletSync {
 }
 
 impl Client {
-    /// The account's tickets, newest first, from the local store (works offline).
-    pub async fn my_tickets(&self) -> Result<Vec<WalletTicket>, Error> {
-        let account = self.account_id().await?;
-        self.store()
-            .call(move |s| {
-                let events = s.wallet_events(&account)?;
-                Ok(s.wallet(&account)?
-                    .into_iter()
-                    .map(|ticket| WalletTicket {
-                        event: events.iter().find(|e| e.id == ticket.event_id).cloned(),
-                        ticket,
-                    })
-                    .collect())
-            })
-            .await
-    }
-
-    /// The account's orders, newest first, from the local store (tickets not included; see
-    /// [`Client::my_tickets`] or [`Client::order`]).
-    pub async fn orders(&self) -> Result<Vec<Order>, Error> {
-        let account = self.account_id().await?;
-        self.store().call(move |s| s.orders(&account)).await
-    }
-
-    /// One order with its tickets, from the local store.
-    pub async fn order(&self, id: &str) -> Result<Order, Error> {
-        let account = self.account_id().await?;
-        let id = id.to_owned();
-        self.store()
-            .call(move |s| s.order(&account, &id))
-            .await?
-            .ok_or(Error::NotFound("order"))
-    }
-
-    /// Brings the local orders and tickets up to the server's (new orders, refunds,
-    /// cancellations), and fetches the events they are for.
-    pub async fn sync_wallet(&self) -> Result<WalletSync, Error> {
-        self.sync_wallet_reporting(None).await
-    }
-
-    /// [`Client::sync_wallet`] as a cancellable task reporting to `listener`.
-    pub fn sync_wallet_task(&self, listener: Arc<dyn ProgressListener>) -> TaskHandle {
-        let client = self.clone();
-        let reporter = listener.clone();
-        spawn_task(self.runtime(), Task::WalletSync, listener, async move {
-            client
-                .sync_wallet_reporting(Some(reporter))
-                .await
-                .map(|_| ())
-        })
-    }
-
     async fn sync_wallet_reporting(
         &self,
         listener: Option<Arc<dyn ProgressListener>>,
@@ -185,5 +134,66 @@ impl Client {
             .await?;
         self.notify(Change::Wallet);
         Ok(summary)
+    }
+}
+
+impl Wallet {
+    /// The account's tickets, newest first, from the local store (works offline).
+    pub async fn tickets(&self) -> Result<Vec<WalletTicket>, Error> {
+        let account = self.client.account_id().await?;
+        self.client
+            .store()
+            .call(move |s| {
+                let events = s.wallet_events(&account)?;
+                Ok(s.wallet(&account)?
+                    .into_iter()
+                    .map(|ticket| WalletTicket {
+                        event: events.iter().find(|e| e.id == ticket.event_id).cloned(),
+                        ticket,
+                    })
+                    .collect())
+            })
+            .await
+    }
+
+    /// The account's orders, newest first, from the local store (tickets not included; see
+    /// [`Wallet::tickets`](crate::Wallet::tickets) or [`Wallet::order`](crate::Wallet::order)).
+    pub async fn orders(&self) -> Result<Vec<Order>, Error> {
+        let account = self.client.account_id().await?;
+        self.client.store().call(move |s| s.orders(&account)).await
+    }
+
+    /// One order with its tickets, from the local store.
+    pub async fn order(&self, id: &str) -> Result<Order, Error> {
+        let account = self.client.account_id().await?;
+        let id = id.to_owned();
+        self.client
+            .store()
+            .call(move |s| s.order(&account, &id))
+            .await?
+            .ok_or(Error::NotFound("order"))
+    }
+
+    /// Brings the local orders and tickets up to the server's (new orders, refunds,
+    /// cancellations), and fetches the events they are for.
+    pub async fn sync(&self) -> Result<WalletSync, Error> {
+        self.client.sync_wallet_reporting(None).await
+    }
+
+    /// [`Wallet::sync`](crate::Wallet::sync) as a cancellable task reporting to `listener`.
+    pub fn sync_task(&self, listener: Arc<dyn ProgressListener>) -> TaskHandle {
+        let client = self.client.clone();
+        let reporter = listener.clone();
+        spawn_task(
+            self.client.runtime(),
+            Task::WalletSync,
+            listener,
+            async move {
+                client
+                    .sync_wallet_reporting(Some(reporter))
+                    .await
+                    .map(|_| ())
+            },
+        )
     }
 }

@@ -18,6 +18,7 @@ pub async fn attendees(
     let (search, after) = (search.filter(|s| !s.is_empty()), after);
     Ok(app
         .client
+        .organizer()
         .attendees(&event_id, search.as_deref(), 50, after.as_deref())
         .await?)
 }
@@ -29,5 +30,5 @@ pub async fn refund(
     order_id: String,
     ticket_ids: Vec<String>,
 ) -> Answer<Order> {
-    Ok(app.client.refund(&order_id, &ticket_ids).await?)
+    Ok(app.client.booking().refund(&order_id, &ticket_ids).await?)
 }

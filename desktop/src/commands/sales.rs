@@ -9,5 +9,5 @@ use crate::app::Organizer;
 /// Sold, held and revenue per ticket type and per day (the window polls it while open).
 #[tauri::command]
 pub async fn sales_report(app: State<'_, Organizer>, event_id: String) -> Answer<SalesReportData> {
-    Ok(app.client.sales_report(&event_id).await?)
+    Ok(app.client.organizer().sales_report(&event_id).await?)
 }

@@ -124,8 +124,12 @@ async fn organizer_and_door_in_real_windows() {
         ticket_type_id: type_id,
         quantity: 2,
     };
-    let hold = buyer.hold(&event_id, &[line]).await.unwrap();
-    let order = buyer.checkout(&hold.id, Some("tok_visa")).await.unwrap();
+    let hold = buyer.booking().hold(&event_id, &[line]).await.unwrap();
+    let order = buyer
+        .booking()
+        .checkout(&hold.id, Some("tok_visa"))
+        .await
+        .unwrap();
     let credentials: Vec<String> = order.tickets.iter().map(|t| t.credential.clone()).collect();
     assert_eq!(credentials.len(), 2);
     org.wait_text("#sold", |t| t == "2").await;

@@ -67,7 +67,7 @@ async fn search(
         limit,
         ..EventSearch::default()
     };
-    let hits = client.search_events(query).await?;
+    let hits = client.catalog().search(query).await?;
     if hits.is_empty() {
         println!("no events (run `attendee sync` first to fill the offline catalog)");
     }
@@ -121,7 +121,7 @@ async fn run(global: &args::Global, command: Command) -> Result<(), Failure> {
             None => println!("not signed in"),
         },
         Command::Sync if client.account().await.is_none() => {
-            let report = client.sync_catalog().await?;
+            let report = client.catalog().sync().await?;
             println!(
                 "catalog: {} event(s) updated, {} removed (sign in to sync tickets too)",
                 report.upserted, report.removed
@@ -149,7 +149,7 @@ async fn run(global: &args::Global, command: Command) -> Result<(), Failure> {
             );
         }
         Command::Availability { event } => {
-            for t in client.availability(&event).await? {
+            for t in client.catalog().availability(&event).await? {
                 println!(
                     "{}  {}  {} {}  {} left (max {} per order)",
                     t.id,
@@ -168,7 +168,7 @@ async fn run(global: &args::Global, command: Command) -> Result<(), Failure> {
             card,
         } => book(&client, &event, ticket_type, quantity, &card).await?,
         Command::Tickets { qr } => {
-            let tickets = client.my_tickets().await?;
+            let tickets = client.wallet().tickets().await?;
             if tickets.is_empty() {
                 println!("no tickets (run `attendee sync` after booking elsewhere)");
             }
@@ -196,7 +196,7 @@ async fn run(global: &args::Global, command: Command) -> Result<(), Failure> {
             }
         }
         Command::Pending => {
-            for op in client.pending_operations().await? {
+            for op in client.booking().pending_operations().await? {
                 let error = op
                     .last_error
                     .as_ref()
@@ -205,12 +205,12 @@ async fn run(global: &args::Global, command: Command) -> Result<(), Failure> {
             }
         }
         Command::Resume => {
-            for op in client.resume_pending().await? {
+            for op in client.booking().resume_pending().await? {
                 println!("{} {:?} {:?}", op.id, op.kind, op.state);
             }
         }
         Command::Refund { order } => {
-            let order = client.refund(&order, &[]).await?;
+            let order = client.booking().refund(&order, &[]).await?;
             println!(
                 "order {} {:?}, refunded {}",
                 order.id,
@@ -232,6 +232,7 @@ async fn book(
     let ticket_type_id = match ticket_type {
         Some(id) => id,
         None => client
+            .catalog()
             .availability(event)
             .await?
             .into_iter()
@@ -240,6 +241,7 @@ async fn book(
             .ok_or_else(|| Failure::Usage("this event has no ticket types".into()))?,
     };
     let hold = client
+        .booking()
         .hold(
             event,
             &[HoldLine {
@@ -254,14 +256,14 @@ async fn book(
         hold.currency,
         hold.remaining().as_secs()
     );
-    let order = client.checkout(&hold.id, Some(card)).await?;
+    let order = client.booking().checkout(&hold.id, Some(card)).await?;
     println!("order {} {:?}", order.id, order.status);
     for ticket in &order.tickets {
         println!("ticket {}", ticket.id);
         print!("{}", ticket.qr()?.to_terminal());
         println!("{}", ticket.credential);
     }
-    let pending = client.pending_operations().await?;
+    let pending = client.booking().pending_operations().await?;
     if pending.iter().any(|op| op.state == OperationState::Pending) {
         println!(
             "{} operation(s) still pending: run `attendee resume`",

@@ -127,7 +127,7 @@ async fn run(events: usize) {
         .await
         .unwrap();
     let started = Instant::now();
-    let report = client.sync_catalog().await.unwrap();
+    let report = client.catalog().sync().await.unwrap();
     let synced = started.elapsed();
     let bytes = net.bytes.load(Ordering::Relaxed);
     println!(
@@ -207,7 +207,7 @@ async fn run(events: usize) {
                 ..q.clone()
             };
             let started = Instant::now();
-            let hits = client.search_events(q).await.unwrap();
+            let hits = client.catalog().search(q).await.unwrap();
             if round > 0 {
                 times.push(started.elapsed());
                 slowest[i] = slowest[i].max(started.elapsed());

@@ -4,6 +4,7 @@
 pub(crate) mod convert;
 pub mod operations;
 
+pub use crate::client::Booking;
 pub use operations::{OperationKind, OperationState, PendingOperation};
 
 use chrono::{DateTime, Utc};

@@ -4,7 +4,7 @@
 //! idempotency key (a UUIDv7), durably (`synchronous = FULL`), and only then sent. The
 //! server deduplicates holds and checkouts on that key, so sending a pending operation
 //! again — after a timeout, a lost answer, a duplicate delivery, or a crash followed by
-//! [`Client::resume_pending`] — returns the first result instead of acting twice. Releasing
+//! [`Booking::resume_pending`](crate::Booking::resume_pending) — returns the first result instead of acting twice. Releasing
 //! a hold is a no-op the second time. A refund names its tickets, and the server only
 //! refunds tickets still valid, so a repeated refund finds nothing left (CONFLICT), which
 //! the client resolves by reading the order back.
@@ -27,8 +27,8 @@ use crate::api::operations::{
 };
 use crate::notify::{Change, Progress, ProgressListener, Task, TaskHandle, spawn_task};
 use crate::store::{Completion, OperationRow};
+use crate::{Booking, Client, Error};
 use crate::{BoundaryError, ErrorKind};
-use crate::{Client, Error};
 
 /// What an operation does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -235,153 +235,11 @@ fn now_ms() -> i64 {
 }
 
 impl Client {
-    /// Reserves tickets, all lines or none, until the hold's `expires_at`.
-    pub async fn hold(&self, event_id: &str, items: &[HoldLine]) -> Result<Hold, Error> {
-        if items.is_empty() || items.iter().any(|i| i.quantity < 1) {
-            return Err(Error::InvalidArgument {
-                field: "items",
-                message: "give at least one line, each of at least one ticket".into(),
-            });
-        }
-        let request = OperationRequest::Hold {
-            event_id: event_id.to_owned(),
-            items: items.to_vec(),
-        };
-        match self.perform(request).await? {
-            Answer::Hold(hold) => Ok(hold),
-            Answer::Order(_) => Err(Error::Protocol("an order where a hold was expected")),
-        }
-    }
-
-    /// Pays for a hold with the provider's payment token (`tok_visa` with the test
-    /// provider; none for free tickets) and returns the order. An order still PROCESSING
-    /// completes by itself; [`Client::sync_wallet`] brings its tickets.
-    pub async fn checkout(
-        &self,
-        hold_id: &str,
-        payment_token: Option<&str>,
-    ) -> Result<Order, Error> {
-        let request = OperationRequest::Checkout {
-            hold_id: hold_id.to_owned(),
-            payment_token: payment_token.map(str::to_owned),
-        };
-        match self.perform(request).await? {
-            Answer::Order(order) => Ok(order),
-            Answer::Hold(_) => Err(Error::Protocol("a hold where an order was expected")),
-        }
-    }
-
-    /// Gives a hold's tickets back before it expires (cancelling a booking in progress).
-    pub async fn release_hold(&self, hold_id: &str) -> Result<Hold, Error> {
-        let request = OperationRequest::ReleaseHold {
-            hold_id: hold_id.to_owned(),
-        };
-        match self.perform(request).await? {
-            Answer::Hold(hold) => Ok(hold),
-            Answer::Order(_) => Err(Error::Protocol("an order where a hold was expected")),
-        }
-    }
-
-    /// Refunds tickets of an order (all its valid tickets when `ticket_ids` is empty) and
-    /// revokes them. Buyers may refund until the event's refund window; its organizer any
-    /// time.
-    pub async fn refund(&self, order_id: &str, ticket_ids: &[String]) -> Result<Order, Error> {
-        let request = OperationRequest::Refund {
-            order_id: order_id.to_owned(),
-            ticket_ids: ticket_ids.to_vec(),
-        };
-        match self.perform(request).await? {
-            Answer::Order(order) => Ok(order),
-            Answer::Hold(_) => Err(Error::Protocol("a hold where an order was expected")),
-        }
-    }
-
-    /// A hold as last heard from the server, with its countdown (no network).
-    pub async fn hold_status(&self, hold_id: &str) -> Result<Hold, Error> {
-        let account = self.account_id().await?;
-        let id = hold_id.to_owned();
-        self.store()
-            .call(move |s| s.hold(&account, &id))
-            .await?
-            .ok_or(Error::NotFound("hold"))
-    }
-
-    /// A hold as the server holds it now (its status and countdown), saved locally.
-    pub async fn refresh_hold(&self, hold_id: &str) -> Result<Hold, Error> {
-        let account = self.account_id().await?;
-        let variables = hold_by_id::Variables {
-            id: hold_id.to_owned(),
-        };
-        let data = self.authed::<HoldById>(variables, true).await?;
-        let hold = hold_from!(hold_by_id, data.hold.ok_or(Error::NotFound("hold"))?);
-        let saved = hold.clone();
-        self.store()
-            .call(move |s| s.upsert_hold(&account, &saved, now_ms()))
-            .await?;
-        self.notify(Change::Hold {
-            id: hold.id.clone(),
-        });
-        Ok(hold)
-    }
-
-    /// The account's holds as last heard from the server, newest first (no network).
-    pub async fn holds(&self) -> Result<Vec<Hold>, Error> {
-        let account = self.account_id().await?;
-        self.store().call(move |s| s.holds(&account)).await
-    }
-
-    /// The signed-in account's operations that have no final answer yet, oldest first.
-    pub async fn pending_operations(&self) -> Result<Vec<PendingOperation>, Error> {
-        let account = self.account_id().await?;
-        let rows = self
-            .store()
-            .call(move |s| s.operations(&account, true))
-            .await?;
-        rows.into_iter().map(PendingOperation::try_from).collect()
-    }
-
-    /// Every operation of the signed-in account, oldest first, whatever its state (what
-    /// came of each booking call, for an activity view or after a resume).
-    pub async fn operations(&self) -> Result<Vec<PendingOperation>, Error> {
-        let account = self.account_id().await?;
-        let rows = self
-            .store()
-            .call(move |s| s.operations(&account, false))
-            .await?;
-        rows.into_iter().map(PendingOperation::try_from).collect()
-    }
-
-    /// One operation, whatever its state.
-    pub async fn operation(&self, id: &str) -> Result<PendingOperation, Error> {
-        let id = id.to_owned();
-        let row = self.store().call(move |s| s.operation(&id)).await?;
-        row.ok_or(Error::NotFound("operation"))?.try_into()
-    }
-
-    /// Sends every pending operation of the signed-in account again, oldest first, and
-    /// returns them as they stand afterwards. An operation that still gets no final answer
-    /// stays pending; one being sent by another call right now is left to that call.
-    pub async fn resume_pending(&self) -> Result<Vec<PendingOperation>, Error> {
-        self.resume_pending_reporting(None).await
-    }
-
-    /// [`Client::resume_pending`] as a cancellable task reporting to `listener`.
-    pub fn resume_pending_task(&self, listener: Arc<dyn ProgressListener>) -> TaskHandle {
-        let client = self.clone();
-        let reporter = listener.clone();
-        spawn_task(self.runtime(), Task::ResumePending, listener, async move {
-            client
-                .resume_pending_reporting(Some(reporter))
-                .await
-                .map(|_| ())
-        })
-    }
-
     async fn resume_pending_reporting(
         &self,
         listener: Option<Arc<dyn ProgressListener>>,
     ) -> Result<Vec<PendingOperation>, Error> {
-        let pending = self.pending_operations().await?;
+        let pending = self.booking().pending_operations().await?;
         let total = pending.len() as u64;
         let mut after = Vec::with_capacity(pending.len());
         for (done, operation) in pending.into_iter().enumerate() {
@@ -394,7 +252,7 @@ impl Client {
                     return Err(e);
                 }
             }
-            after.push(self.operation(&id).await?);
+            after.push(self.booking().operation(&id).await?);
             if let Some(listener) = &listener {
                 listener.on_progress(Progress {
                     task: Task::ResumePending,
@@ -608,6 +466,159 @@ fn refunded(order: &Order, ticket_ids: &[String]) -> bool {
             .iter()
             .any(|t| t.id == *id && t.status == TicketStatus::Revoked)
     })
+}
+
+impl Booking {
+    /// Reserves tickets, all lines or none, until the hold's `expires_at`.
+    pub async fn hold(&self, event_id: &str, items: &[HoldLine]) -> Result<Hold, Error> {
+        if items.is_empty() || items.iter().any(|i| i.quantity < 1) {
+            return Err(Error::InvalidArgument {
+                field: "items",
+                message: "give at least one line, each of at least one ticket".into(),
+            });
+        }
+        let request = OperationRequest::Hold {
+            event_id: event_id.to_owned(),
+            items: items.to_vec(),
+        };
+        match self.client.perform(request).await? {
+            Answer::Hold(hold) => Ok(hold),
+            Answer::Order(_) => Err(Error::Protocol("an order where a hold was expected")),
+        }
+    }
+
+    /// Pays for a hold with the provider's payment token (`tok_visa` with the test
+    /// provider; none for free tickets) and returns the order. An order still PROCESSING
+    /// completes by itself; [`Wallet::sync`](crate::Wallet::sync) brings its tickets.
+    pub async fn checkout(
+        &self,
+        hold_id: &str,
+        payment_token: Option<&str>,
+    ) -> Result<Order, Error> {
+        let request = OperationRequest::Checkout {
+            hold_id: hold_id.to_owned(),
+            payment_token: payment_token.map(str::to_owned),
+        };
+        match self.client.perform(request).await? {
+            Answer::Order(order) => Ok(order),
+            Answer::Hold(_) => Err(Error::Protocol("a hold where an order was expected")),
+        }
+    }
+
+    /// Gives a hold's tickets back before it expires (cancelling a booking in progress).
+    pub async fn release(&self, hold_id: &str) -> Result<Hold, Error> {
+        let request = OperationRequest::ReleaseHold {
+            hold_id: hold_id.to_owned(),
+        };
+        match self.client.perform(request).await? {
+            Answer::Hold(hold) => Ok(hold),
+            Answer::Order(_) => Err(Error::Protocol("an order where a hold was expected")),
+        }
+    }
+
+    /// Refunds tickets of an order (all its valid tickets when `ticket_ids` is empty) and
+    /// revokes them. Buyers may refund until the event's refund window; its organizer any
+    /// time.
+    pub async fn refund(&self, order_id: &str, ticket_ids: &[String]) -> Result<Order, Error> {
+        let request = OperationRequest::Refund {
+            order_id: order_id.to_owned(),
+            ticket_ids: ticket_ids.to_vec(),
+        };
+        match self.client.perform(request).await? {
+            Answer::Order(order) => Ok(order),
+            Answer::Hold(_) => Err(Error::Protocol("a hold where an order was expected")),
+        }
+    }
+
+    /// A hold as last heard from the server, with its countdown (no network).
+    pub async fn hold_status(&self, hold_id: &str) -> Result<Hold, Error> {
+        let account = self.client.account_id().await?;
+        let id = hold_id.to_owned();
+        self.client
+            .store()
+            .call(move |s| s.hold(&account, &id))
+            .await?
+            .ok_or(Error::NotFound("hold"))
+    }
+
+    /// A hold as the server holds it now (its status and countdown), saved locally.
+    pub async fn refresh_hold(&self, hold_id: &str) -> Result<Hold, Error> {
+        let account = self.client.account_id().await?;
+        let variables = hold_by_id::Variables {
+            id: hold_id.to_owned(),
+        };
+        let data = self.client.authed::<HoldById>(variables, true).await?;
+        let hold = hold_from!(hold_by_id, data.hold.ok_or(Error::NotFound("hold"))?);
+        let saved = hold.clone();
+        self.client
+            .store()
+            .call(move |s| s.upsert_hold(&account, &saved, now_ms()))
+            .await?;
+        self.client.notify(Change::Hold {
+            id: hold.id.clone(),
+        });
+        Ok(hold)
+    }
+
+    /// The account's holds as last heard from the server, newest first (no network).
+    pub async fn holds(&self) -> Result<Vec<Hold>, Error> {
+        let account = self.client.account_id().await?;
+        self.client.store().call(move |s| s.holds(&account)).await
+    }
+
+    /// The signed-in account's operations that have no final answer yet, oldest first.
+    pub async fn pending_operations(&self) -> Result<Vec<PendingOperation>, Error> {
+        let account = self.client.account_id().await?;
+        let rows = self
+            .client
+            .store()
+            .call(move |s| s.operations(&account, true))
+            .await?;
+        rows.into_iter().map(PendingOperation::try_from).collect()
+    }
+
+    /// Every operation of the signed-in account, oldest first, whatever its state (what
+    /// came of each booking call, for an activity view or after a resume).
+    pub async fn operations(&self) -> Result<Vec<PendingOperation>, Error> {
+        let account = self.client.account_id().await?;
+        let rows = self
+            .client
+            .store()
+            .call(move |s| s.operations(&account, false))
+            .await?;
+        rows.into_iter().map(PendingOperation::try_from).collect()
+    }
+
+    /// One operation, whatever its state.
+    pub async fn operation(&self, id: &str) -> Result<PendingOperation, Error> {
+        let id = id.to_owned();
+        let row = self.client.store().call(move |s| s.operation(&id)).await?;
+        row.ok_or(Error::NotFound("operation"))?.try_into()
+    }
+
+    /// Sends every pending operation of the signed-in account again, oldest first, and
+    /// returns them as they stand afterwards. An operation that still gets no final answer
+    /// stays pending; one being sent by another call right now is left to that call.
+    pub async fn resume_pending(&self) -> Result<Vec<PendingOperation>, Error> {
+        self.client.resume_pending_reporting(None).await
+    }
+
+    /// [`Booking::resume_pending`](crate::Booking::resume_pending) as a cancellable task reporting to `listener`.
+    pub fn resume_pending_task(&self, listener: Arc<dyn ProgressListener>) -> TaskHandle {
+        let client = self.client.clone();
+        let reporter = listener.clone();
+        spawn_task(
+            self.client.runtime(),
+            Task::ResumePending,
+            listener,
+            async move {
+                client
+                    .resume_pending_reporting(Some(reporter))
+                    .await
+                    .map(|_| ())
+            },
+        )
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use super::store::Change;
 use super::{CatalogEvent, CatalogTicketType, EventSearch, SearchHit};
 use crate::api::operations::{CatalogChanges, catalog_changes};
 use crate::notify::{Change as Changed, Progress, ProgressListener, Task, TaskHandle, spawn_task};
-use crate::{Client, Error};
+use crate::{Catalog, Client, Error};
 
 /// Feed entries per page (the server's maximum).
 const PAGE: i64 = 1_000;
@@ -65,26 +65,6 @@ fn event(e: catalog_changes::CatalogChangesCatalogChangesChangesEvent) -> Catalo
 }
 
 impl Client {
-    /// Pulls the catalog's changes since the last sync (everything, the first time) into
-    /// the local cache. Each page is stored with its cursor in one transaction: an
-    /// interrupted sync resumes from the last stored page.
-    pub async fn sync_catalog(&self) -> Result<CatalogSync, Error> {
-        self.sync_catalog_reporting(None).await
-    }
-
-    /// [`Client::sync_catalog`] as a cancellable task reporting to `listener` (one unit
-    /// per event stored).
-    pub fn sync_catalog_task(&self, listener: Arc<dyn ProgressListener>) -> TaskHandle {
-        let client = self.clone();
-        let reporter = listener.clone();
-        spawn_task(self.runtime(), Task::CatalogSync, listener, async move {
-            client
-                .sync_catalog_reporting(Some(reporter))
-                .await
-                .map(|_| ())
-        })
-    }
-
     pub(crate) async fn sync_catalog_reporting(
         &self,
         listener: Option<Arc<dyn ProgressListener>>,
@@ -142,12 +122,40 @@ impl Client {
             .await?
             .catalog_changes)
     }
+}
+
+impl Catalog {
+    /// Pulls the catalog's changes since the last sync (everything, the first time) into
+    /// the local cache. Each page is stored with its cursor in one transaction: an
+    /// interrupted sync resumes from the last stored page.
+    pub async fn sync(&self) -> Result<CatalogSync, Error> {
+        self.client.sync_catalog_reporting(None).await
+    }
+
+    /// [`Catalog::sync`](crate::Catalog::sync) as a cancellable task reporting to `listener` (one unit
+    /// per event stored).
+    pub fn sync_task(&self, listener: Arc<dyn ProgressListener>) -> TaskHandle {
+        let client = self.client.clone();
+        let reporter = listener.clone();
+        spawn_task(
+            self.client.runtime(),
+            Task::CatalogSync,
+            listener,
+            async move {
+                client
+                    .sync_catalog_reporting(Some(reporter))
+                    .await
+                    .map(|_| ())
+            },
+        )
+    }
 
     /// Searches the cached catalog, with no network: published events that are not over
     /// (unless `include_past`), ranked by relevance then start time.
-    pub async fn search_events(&self, search: EventSearch) -> Result<Vec<SearchHit>, Error> {
+    pub async fn search(&self, search: EventSearch) -> Result<Vec<SearchHit>, Error> {
         let now = chrono::Utc::now().timestamp();
-        self.store()
+        self.client
+            .store()
             .call(move |s| s.search_catalog(&search, now))
             .await
     }
@@ -155,6 +163,9 @@ impl Client {
     /// One event from the cache (`None` if it is not cached or left the catalog).
     pub async fn event(&self, id: &str) -> Result<Option<CatalogEvent>, Error> {
         let id = id.to_owned();
-        self.store().call(move |s| s.catalog_event(&id)).await
+        self.client
+            .store()
+            .call(move |s| s.catalog_event(&id))
+            .await
     }
 }

@@ -6,12 +6,16 @@
 //! work runs on the store thread or `spawn_blocking`, never on a tokio worker.
 
 mod auth;
+mod handles;
 mod sync;
+
+pub use handles::{Booking, Catalog, CheckIn, Organizer, Wallet};
 
 pub use sync::SyncReport;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Mutex;
 
@@ -124,7 +128,74 @@ impl ClientBuilder {
     }
 }
 
+/// What a client is opened on, as plain data a host builds in any language (the
+/// [`ClientBuilder`] is the Rust spelling of the same, plus a custom transport).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ClientConfig {
+    /// The server, `https://…` (one trailing slash or none).
+    pub server_url: String,
+    /// Where the client keeps its database (and, without a host secret store, its tokens).
+    pub data_dir: String,
+    /// Longest wait for one request, connection included, in milliseconds.
+    pub timeout_ms: u64,
+    /// Longest wait to open a connection, in milliseconds.
+    pub connect_timeout_ms: u64,
+    /// Appended to the SDK's `User-Agent` (the host app's name and version), if any.
+    pub user_agent: Option<String>,
+}
+
+impl ClientConfig {
+    /// The defaults for a server and a data directory: 20 s per request, 5 s to connect.
+    pub fn new(server_url: &str, data_dir: &str) -> ClientConfig {
+        let http = HttpConfig::default();
+        ClientConfig {
+            server_url: server_url.to_owned(),
+            data_dir: data_dir.to_owned(),
+            timeout_ms: millis(http.timeout),
+            connect_timeout_ms: millis(http.connect_timeout),
+            user_agent: None,
+        }
+    }
+
+    fn http(&self) -> HttpConfig {
+        let mut http = HttpConfig {
+            timeout: Duration::from_millis(self.timeout_ms),
+            connect_timeout: Duration::from_millis(self.connect_timeout_ms),
+            ..HttpConfig::default()
+        };
+        if let Some(app) = &self.user_agent {
+            http.user_agent = format!("{} {app}", http.user_agent);
+        }
+        http
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 impl Client {
+    /// Opens the client `config` describes; `secrets` keeps the session tokens in the
+    /// host's secure storage (by default: a file in the data directory). A timeout of zero
+    /// is refused.
+    pub async fn open_with(
+        config: ClientConfig,
+        secrets: Option<Arc<dyn SecretStore>>,
+    ) -> Result<Client, Error> {
+        if config.timeout_ms == 0 || config.connect_timeout_ms == 0 {
+            return Err(Error::InvalidArgument {
+                field: "timeout_ms",
+                message: "timeouts must be at least one millisecond".into(),
+            });
+        }
+        let mut builder = Client::builder(&config.server_url, &config.data_dir).http(config.http());
+        if let Some(secrets) = secrets {
+            builder = builder.secret_store(secrets);
+        }
+        builder.open().await
+    }
+
     /// Opens a client for the server at `server_url` with its data in `data_dir`, over
     /// HTTP with default timeouts and the file secret store.
     pub async fn open(server_url: &str, data_dir: impl AsRef<Path>) -> Result<Client, Error> {

@@ -51,11 +51,11 @@ impl Client {
                 });
             }
         };
-        let catalog = self.sync_catalog().await?;
+        let catalog = self.catalog().sync().await?;
         report(1);
-        let resumed = self.resume_pending().await?;
+        let resumed = self.booking().resume_pending().await?;
         report(2);
-        let wallet = self.sync_wallet().await?;
+        let wallet = self.wallet().sync().await?;
         report(3);
         Ok(SyncReport {
             catalog,

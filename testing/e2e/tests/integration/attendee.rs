@@ -67,13 +67,20 @@ async fn attendee_books_pays_carries_tickets_offline_and_refunds() {
         .unwrap();
 
     // Hold two tickets: a countdown under the server's 10 minutes.
-    let hold = client.hold(&event, &line(&standing, 2)).await.unwrap();
+    let hold = client
+        .booking()
+        .hold(&event, &line(&standing, 2))
+        .await
+        .unwrap();
     assert_eq!(hold.status, HoldStatus::Active);
     assert_eq!(hold.total_minor, 5000);
     let left = hold.remaining();
     assert!(left.as_secs() > 0 && left.as_secs() <= 600, "{left:?}");
-    assert_eq!(client.hold_status(&hold.id).await.unwrap().id, hold.id);
-    let fresh = client.refresh_hold(&hold.id).await.unwrap();
+    assert_eq!(
+        client.booking().hold_status(&hold.id).await.unwrap().id,
+        hold.id
+    );
+    let fresh = client.booking().refresh_hold(&hold.id).await.unwrap();
     assert_eq!(
         (fresh.status, fresh.total_minor),
         (HoldStatus::Active, 5000)
@@ -81,22 +88,33 @@ async fn attendee_books_pays_carries_tickets_offline_and_refunds() {
     assert_eq!(server.sales(&organizer, &event).await, (0, 2));
 
     // Pay with the test provider's card.
-    let order = client.checkout(&hold.id, Some("tok_visa")).await.unwrap();
+    let order = client
+        .booking()
+        .checkout(&hold.id, Some("tok_visa"))
+        .await
+        .unwrap();
     assert_eq!(order.status, OrderStatus::Completed);
     assert_eq!(order.tickets.len(), 2);
     assert_eq!(
-        client.hold_status(&hold.id).await.unwrap().status,
+        client.booking().hold_status(&hold.id).await.unwrap().status,
         HoldStatus::Converted
     );
-    assert!(client.pending_operations().await.unwrap().is_empty());
+    assert!(
+        client
+            .booking()
+            .pending_operations()
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(server.sales(&organizer, &event).await, (2, 0));
     assert_eq!(server.money(), (1, 5000, 0));
 
     // The wallet: the checkout's tickets at once, and the event after a sync.
-    assert_eq!(client.my_tickets().await.unwrap().len(), 2);
-    let synced = client.sync_wallet().await.unwrap();
+    assert_eq!(client.wallet().tickets().await.unwrap().len(), 2);
+    let synced = client.wallet().sync().await.unwrap();
     assert_eq!((synced.orders, synced.tickets), (1, 2));
-    let tickets = client.my_tickets().await.unwrap();
+    let tickets = client.wallet().tickets().await.unwrap();
     assert_eq!(tickets.len(), 2);
     let first = &tickets[0];
     assert_eq!(first.event.as_ref().unwrap().title, "Concert");
@@ -112,23 +130,24 @@ async fn attendee_books_pays_carries_tickets_offline_and_refunds() {
         .open()
         .await
         .unwrap();
-    let shown = offline.my_tickets().await.unwrap();
+    let shown = offline.wallet().tickets().await.unwrap();
     assert_eq!(shown, tickets);
     assert!(matches!(
-        offline.sync_wallet().await,
+        offline.wallet().sync().await,
         Err(Error::Transport(_))
     ));
-    assert_eq!(offline.my_tickets().await.unwrap(), tickets);
+    assert_eq!(offline.wallet().tickets().await.unwrap(), tickets);
     drop(offline);
 
     // Back online: refund one ticket; the wallet shows it revoked after the answer.
     let client = server.client(dir.path()).open().await.unwrap();
     let refunded = client
+        .booking()
         .refund(&order.id, std::slice::from_ref(&first.ticket.id))
         .await
         .unwrap();
     assert_eq!(refunded.refunded_minor, 2500);
-    let after = client.my_tickets().await.unwrap();
+    let after = client.wallet().tickets().await.unwrap();
     let revoked: Vec<_> = after
         .iter()
         .filter(|t| t.ticket.status == TicketStatus::Revoked)
@@ -139,24 +158,46 @@ async fn attendee_books_pays_carries_tickets_offline_and_refunds() {
     assert_eq!(server.money(), (1, 5000, 2500));
 
     // Cancel a booking in progress: the hold's stock goes back.
-    let second = client.hold(&event, &line(&standing, 3)).await.unwrap();
+    let second = client
+        .booking()
+        .hold(&event, &line(&standing, 3))
+        .await
+        .unwrap();
     assert_eq!(server.sales(&organizer, &event).await, (1, 3));
-    let released = client.release_hold(&second.id).await.unwrap();
+    let released = client.booking().release(&second.id).await.unwrap();
     assert_eq!(released.status, HoldStatus::Released);
     assert_eq!(released.remaining(), std::time::Duration::ZERO);
     assert_eq!(server.sales(&organizer, &event).await, (1, 0));
 
     // A declined card: a definitive failure, not a pending operation; nothing charged.
-    let third = client.hold(&event, &line(&standing, 1)).await.unwrap();
-    let declined = client.checkout(&third.id, Some("tok_declined")).await;
+    let third = client
+        .booking()
+        .hold(&event, &line(&standing, 1))
+        .await
+        .unwrap();
+    let declined = client
+        .booking()
+        .checkout(&third.id, Some("tok_declined"))
+        .await;
     assert_eq!(declined.unwrap_err().kind(), ErrorKind::PaymentDeclined);
-    assert!(client.pending_operations().await.unwrap().is_empty());
+    assert!(
+        client
+            .booking()
+            .pending_operations()
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(server.money().0, 1);
 
     // One buyer holds at most maxPerOrder (6) at once; past the stock, another buyer gets
     // the server's SOLD_OUT.
-    let greedy = client.hold(&event, &line(&standing, 6)).await.unwrap();
-    let hoarding = client.hold(&event, &line(&standing, 1)).await;
+    let greedy = client
+        .booking()
+        .hold(&event, &line(&standing, 6))
+        .await
+        .unwrap();
+    let hoarding = client.booking().hold(&event, &line(&standing, 1)).await;
     assert_eq!(hoarding.unwrap_err().kind(), ErrorKind::InvalidInput);
     let other_dir = tempfile::tempdir().unwrap();
     let other = server.client(other_dir.path()).open().await.unwrap();
@@ -164,13 +205,13 @@ async fn attendee_books_pays_carries_tickets_offline_and_refunds() {
         .sign_up(new_account("bob@example.org", Role::Attendee))
         .await
         .unwrap();
-    let too_many = other.hold(&event, &line(&standing, 6)).await;
+    let too_many = other.booking().hold(&event, &line(&standing, 6)).await;
     assert_eq!(too_many.unwrap_err().kind(), ErrorKind::SoldOut);
-    client.release_hold(&greedy.id).await.unwrap();
+    client.booking().release(&greedy.id).await.unwrap();
 
     // A wallet sync as a task with progress, and change notifications all along.
     let progress = Arc::new(Seen::default());
-    let task = client.sync_wallet_task(progress.clone());
+    let task = client.wallet().sync_task(progress.clone());
     while !task.is_finished() {
         tokio::task::yield_now().await;
     }
@@ -183,19 +224,22 @@ async fn attendee_books_pays_carries_tickets_offline_and_refunds() {
     assert!(changes.iter().any(|c| c.starts_with("Order")));
     subscription.cancel();
     let before = seen.0.lock().unwrap().len();
-    client.sync_wallet().await.unwrap();
+    client.wallet().sync().await.unwrap();
     assert_eq!(seen.0.lock().unwrap().len(), before, "no news after cancel");
 
     // Log-out forgets the tickets on this device.
     client.log_out().await.unwrap();
-    assert!(matches!(client.my_tickets().await, Err(Error::NotSignedIn)));
+    assert!(matches!(
+        client.wallet().tickets().await,
+        Err(Error::NotSignedIn)
+    ));
     client
         .log_in("ann@example.org", guichet_e2e::PASSWORD)
         .await
         .unwrap();
-    assert!(client.my_tickets().await.unwrap().is_empty());
-    client.sync_wallet().await.unwrap();
-    assert_eq!(client.my_tickets().await.unwrap().len(), 2);
+    assert!(client.wallet().tickets().await.unwrap().is_empty());
+    client.wallet().sync().await.unwrap();
+    assert_eq!(client.wallet().tickets().await.unwrap().len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,26 +253,36 @@ async fn an_order_left_processing_reaches_the_wallet_when_the_server_finishes_it
         .sign_up(new_account("slow@example.org", Role::Attendee))
         .await
         .unwrap();
-    let hold = client.hold(&event, &line(&standing, 2)).await.unwrap();
+    let hold = client
+        .booking()
+        .hold(&event, &line(&standing, 2))
+        .await
+        .unwrap();
     // The provider does not answer the authorisation: the order comes back PROCESSING.
     let order = client
+        .booking()
         .checkout(&hold.id, Some("tok_timeout"))
         .await
         .unwrap();
     assert_eq!(order.status, OrderStatus::Processing);
     assert!(order.tickets.is_empty());
     assert!(
-        client.pending_operations().await.unwrap().is_empty(),
+        client
+            .booking()
+            .pending_operations()
+            .await
+            .unwrap()
+            .is_empty(),
         "an answer is final"
     );
     // The server's recovery sweep finishes it (as its sweeper does every few seconds).
     let now = chrono::Utc::now().timestamp() + 60;
     server.resume_orders(now).await;
-    client.sync_wallet().await.unwrap();
+    client.wallet().sync().await.unwrap();
     assert_eq!(
-        client.order(&order.id).await.unwrap().status,
+        client.wallet().order(&order.id).await.unwrap().status,
         OrderStatus::Completed
     );
-    assert_eq!(client.my_tickets().await.unwrap().len(), 2);
+    assert_eq!(client.wallet().tickets().await.unwrap().len(), 2);
     assert_eq!(server.money(), (1, 5000, 0));
 }

@@ -58,33 +58,40 @@ async fn lost_answers_and_timeouts_then_resume_book_and_charge_once() {
 
     // The hold is made on the server but its answer is lost.
     faulty.inject("HoldTickets", Fault::LoseResponse);
-    let lost = client.hold(&s.event, &two(&s.standing)).await;
+    let lost = client.booking().hold(&s.event, &two(&s.standing)).await;
     assert!(matches!(lost, Err(Error::Transport(_))), "{lost:?}");
-    let pending = client.pending_operations().await.unwrap();
+    let pending = client.booking().pending_operations().await.unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].kind, OperationKind::Hold);
     assert_eq!(s.server.sales(&s.organizer, &s.event).await, (0, 2));
     // Resuming re-sends with the same key: the same hold, not a second one.
-    let resumed = client.resume_pending().await.unwrap();
+    let resumed = client.booking().resume_pending().await.unwrap();
     assert_eq!(resumed[0].state, OperationState::Succeeded);
     assert_eq!(resumed[0].attempts, 2);
     assert_eq!(s.server.sales(&s.organizer, &s.event).await, (0, 2));
-    let hold = client.holds().await.unwrap().remove(0);
+    let hold = client.booking().holds().await.unwrap().remove(0);
 
     // The checkout times out before it leaves, then its retry's answer is lost too.
     faulty.inject("Checkout", Fault::TimeOutUnsent);
-    let unsent = client.checkout(&hold.id, Some("tok_visa")).await;
+    let unsent = client.booking().checkout(&hold.id, Some("tok_visa")).await;
     assert!(matches!(unsent, Err(Error::Transport(_))));
     assert_eq!(s.server.money().0, 0, "nothing reached the provider");
     faulty.inject("Checkout", Fault::LoseResponse);
-    let after = client.resume_pending().await.unwrap();
+    let after = client.booking().resume_pending().await.unwrap();
     assert_eq!(after[0].state, OperationState::Pending);
     assert_eq!(s.server.money(), (1, 5000, 0));
     // `sync` re-sends what is pending, then refreshes the wallet.
     let report = client.sync().await.unwrap();
     assert_eq!(report.resumed[0].state, OperationState::Succeeded);
     assert_eq!(report.wallet.tickets, 2);
-    assert!(client.pending_operations().await.unwrap().is_empty());
+    assert!(
+        client
+            .booking()
+            .pending_operations()
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // The server: one order of two tickets, two sold, one charge.
     assert_eq!(
@@ -93,14 +100,14 @@ async fn lost_answers_and_timeouts_then_resume_book_and_charge_once() {
     );
     assert_eq!(s.server.sales(&s.organizer, &s.event).await, (2, 0));
     assert_eq!(s.server.money(), (1, 5000, 0));
-    assert_eq!(client.my_tickets().await.unwrap().len(), 2);
+    assert_eq!(client.wallet().tickets().await.unwrap().len(), 2);
 
     // A refund whose answer is lost: resuming finds nothing left to refund, reads the
     // order back and settles; the money went back once.
-    let order = client.orders().await.unwrap().remove(0);
+    let order = client.wallet().orders().await.unwrap().remove(0);
     faulty.inject("RefundOrder", Fault::LoseResponse);
-    assert!(client.refund(&order.id, &[]).await.is_err());
-    let settled = client.resume_pending().await.unwrap();
+    assert!(client.booking().refund(&order.id, &[]).await.is_err());
+    let settled = client.booking().resume_pending().await.unwrap();
     assert_eq!(settled[0].state, OperationState::Succeeded);
     assert_eq!(faulty.delivered("RefundOrder"), 2);
     assert_eq!(s.server.money(), (1, 5000, 5000));
@@ -109,7 +116,7 @@ async fn lost_answers_and_timeouts_then_resume_book_and_charge_once() {
         vec![("REFUNDED".to_owned(), 2)]
     );
     assert_eq!(
-        client.order(&order.id).await.unwrap().status,
+        client.wallet().order(&order.id).await.unwrap().status,
         OrderStatus::Refunded
     );
 }
@@ -118,11 +125,19 @@ async fn lost_answers_and_timeouts_then_resume_book_and_charge_once() {
 async fn duplicate_deliveries_book_and_charge_once() {
     let (s, faulty, client) = scene("dup@example.org").await;
     faulty.inject("HoldTickets", Fault::Duplicate);
-    let hold = client.hold(&s.event, &two(&s.standing)).await.unwrap();
+    let hold = client
+        .booking()
+        .hold(&s.event, &two(&s.standing))
+        .await
+        .unwrap();
     assert_eq!(faulty.delivered("HoldTickets"), 2);
     assert_eq!(s.server.sales(&s.organizer, &s.event).await, (0, 2));
     faulty.inject("Checkout", Fault::Duplicate);
-    let order = client.checkout(&hold.id, Some("tok_visa")).await.unwrap();
+    let order = client
+        .booking()
+        .checkout(&hold.id, Some("tok_visa"))
+        .await
+        .unwrap();
     assert_eq!(faulty.delivered("Checkout"), 2);
     assert_eq!(order.tickets.len(), 2);
     assert_eq!(s.server.sales(&s.organizer, &s.event).await, (2, 0));
@@ -142,7 +157,7 @@ async fn a_crash_between_persisting_and_sending_is_resumed_by_the_next_process()
     let (event, lines) = (s.event.clone(), two(&s.standing));
     let call = {
         let client = client.clone();
-        tokio::spawn(async move { client.hold(&event, &lines).await })
+        tokio::spawn(async move { client.booking().hold(&event, &lines).await })
     };
     faulty.wait_hung().await;
     call.abort();
@@ -160,19 +175,19 @@ async fn a_crash_between_persisting_and_sending_is_resumed_by_the_next_process()
         .open()
         .await
         .unwrap();
-    let pending = client.pending_operations().await.unwrap();
+    let pending = client.booking().pending_operations().await.unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].attempts, 1, "counted before the crash");
-    let resumed = client.resume_pending().await.unwrap();
+    let resumed = client.booking().resume_pending().await.unwrap();
     assert_eq!(resumed[0].state, OperationState::Succeeded);
     assert_eq!(s.server.sales(&s.organizer, &s.event).await, (0, 2));
-    let hold = client.holds().await.unwrap().remove(0);
+    let hold = client.booking().holds().await.unwrap().remove(0);
 
     // Process 2 pays; the server charges, then the process dies before reading the answer.
     faulty.inject("Checkout", Fault::HangAfterProcessing);
     let call = {
         let (client, hold) = (client.clone(), hold.id.clone());
-        tokio::spawn(async move { client.checkout(&hold, Some("tok_visa")).await })
+        tokio::spawn(async move { client.booking().checkout(&hold, Some("tok_visa")).await })
     };
     faulty.wait_hung().await;
     call.abort();
@@ -182,7 +197,7 @@ async fn a_crash_between_persisting_and_sending_is_resumed_by_the_next_process()
 
     // Process 3 resumes: the same order comes back, nothing is charged again.
     let client = s.server.client(s.dir.path()).open().await.unwrap();
-    let resumed = client.resume_pending().await.unwrap();
+    let resumed = client.booking().resume_pending().await.unwrap();
     assert_eq!(resumed.len(), 1);
     assert_eq!(resumed[0].kind, OperationKind::Checkout);
     assert_eq!(resumed[0].state, OperationState::Succeeded);
@@ -192,10 +207,10 @@ async fn a_crash_between_persisting_and_sending_is_resumed_by_the_next_process()
         s.server.orders_of("crash@example.org").await,
         vec![("COMPLETED".to_owned(), 2)]
     );
-    client.sync_wallet().await.unwrap();
-    assert_eq!(client.my_tickets().await.unwrap().len(), 2);
+    client.wallet().sync().await.unwrap();
+    assert_eq!(client.wallet().tickets().await.unwrap().len(), 2);
     // The payment token is not kept once the operation ended.
-    let checkout = client.operation(&resumed[0].id).await.unwrap();
+    let checkout = client.booking().operation(&resumed[0].id).await.unwrap();
     assert!(matches!(
         checkout.request,
         guichet_sdk::booking::operations::OperationRequest::Checkout {
@@ -249,8 +264,16 @@ async fn booked(
         );
         tokio::spawn(async move {
             match step {
-                Step::Hold => client.hold(&event, &two(&standing)).await.map(|_| ()),
-                Step::Checkout(hold) => client.checkout(&hold, Some("tok_visa")).await.map(|_| ()),
+                Step::Hold => client
+                    .booking()
+                    .hold(&event, &two(&standing))
+                    .await
+                    .map(|_| ()),
+                Step::Checkout(hold) => client
+                    .booking()
+                    .checkout(&hold, Some("tok_visa"))
+                    .await
+                    .map(|_| ()),
             }
         })
     };
@@ -271,12 +294,18 @@ async fn booked(
         let _ = call.await.unwrap();
     }
     for _ in 0..3 {
-        if client.pending_operations().await.unwrap().is_empty() {
+        if client
+            .booking()
+            .pending_operations()
+            .await
+            .unwrap()
+            .is_empty()
+        {
             break;
         }
-        client.resume_pending().await.unwrap();
+        client.booking().resume_pending().await.unwrap();
     }
-    let operations = client.operations().await.unwrap();
+    let operations = client.booking().operations().await.unwrap();
     let last = operations
         .iter()
         .rev()
@@ -339,7 +368,7 @@ async fn random_faults_and_crashes_never_double_or_lose_a_booking() {
                 .iter()
                 .all(|(status, tickets)| status == "COMPLETED" && *tickets == 2)
         );
-        client.sync_wallet().await.unwrap();
-        assert_eq!(client.my_tickets().await.unwrap().len(), 2 * ROUNDS);
+        client.wallet().sync().await.unwrap();
+        assert_eq!(client.wallet().tickets().await.unwrap().len(), 2 * ROUNDS);
     }
 }

@@ -102,7 +102,8 @@ fn text(words: &str) -> EventSearch {
 
 async fn ids(client: &Client, search: EventSearch) -> Vec<String> {
     client
-        .search_events(search)
+        .catalog()
+        .search(search)
         .await
         .unwrap()
         .into_iter()
@@ -163,7 +164,7 @@ async fn the_catalog_syncs_once_then_searches_with_the_network_off() {
         .open()
         .await
         .unwrap();
-    let report = client.sync_catalog().await.unwrap();
+    let report = client.catalog().sync().await.unwrap();
     assert_eq!(report.upserted, 3, "drafts never reach the catalog");
 
     net.offline.store(true, Ordering::Release);
@@ -188,7 +189,7 @@ async fn the_catalog_syncs_once_then_searches_with_the_network_off() {
         }),
         ..EventSearch::default()
     };
-    let hits = client.search_events(near_lyon).await.unwrap();
+    let hits = client.catalog().search(near_lyon).await.unwrap();
     assert_eq!(
         hits.iter().map(|h| h.event.id.clone()).collect::<Vec<_>>(),
         [electro.clone(), jazz.clone()]
@@ -202,11 +203,11 @@ async fn the_catalog_syncs_once_then_searches_with_the_network_off() {
     };
     assert_eq!(ids(&client, july).await, vec![jazz.clone()]);
     // One event, with its ticket types, from the cache.
-    let cached = client.event(&electro).await.unwrap().unwrap();
+    let cached = client.catalog().event(&electro).await.unwrap().unwrap();
     assert_eq!(cached.title, "Nuit Électro");
     assert_eq!(cached.ticket_types[0].name, "Fosse");
     assert_eq!(cached.ticket_types[0].price_minor, 3500);
-    assert!(client.sync_catalog().await.is_err(), "the network is off");
+    assert!(client.catalog().sync().await.is_err(), "the network is off");
     // A bad radius is refused, not guessed.
     let bad = EventSearch {
         near: Some(Near {
@@ -216,7 +217,7 @@ async fn the_catalog_syncs_once_then_searches_with_the_network_off() {
         }),
         ..EventSearch::default()
     };
-    assert!(client.search_events(bad).await.is_err());
+    assert!(client.catalog().search(bad).await.is_err());
 
     // Cancelled: stays cached with its status, leaves the results.
     net.offline.store(false, Ordering::Release);
@@ -234,11 +235,11 @@ async fn the_catalog_syncs_once_then_searches_with_the_network_off() {
             json!({ "e": opera, "p": { "title": "Opéra d'été" } }),
         )
         .await;
-    let report = client.sync_catalog().await.unwrap();
+    let report = client.catalog().sync().await.unwrap();
     assert_eq!(report.upserted, 2, "only what changed comes again");
     net.offline.store(true, Ordering::Release);
     assert_eq!(
-        client.event(&jazz).await.unwrap().unwrap().status,
+        client.catalog().event(&jazz).await.unwrap().unwrap().status,
         "CANCELLED"
     );
     assert!(ids(&client, text("jazz")).await.is_empty());
@@ -265,9 +266,10 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
         .unwrap();
     // Two pages of 1,000 arrive, then the connection breaks.
     net.catalog_calls_left.store(2, Ordering::Release);
-    assert!(client.sync_catalog().await.is_err());
+    assert!(client.catalog().sync().await.is_err());
     let stored = client
-        .search_events(EventSearch {
+        .catalog()
+        .search(EventSearch {
             include_past: true,
             limit: 500,
             ..EventSearch::default()
@@ -278,10 +280,10 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
     // Back online: the sync goes on from the third page, not from the start.
     net.catalog_calls_left.store(usize::MAX, Ordering::Release);
     let before = net.catalog_calls.load(Ordering::Acquire);
-    let report = client.sync_catalog().await.unwrap();
+    let report = client.catalog().sync().await.unwrap();
     assert_eq!(report.upserted, 500);
     assert_eq!(net.catalog_calls.load(Ordering::Acquire) - before, 1);
-    assert_eq!(client.sync_catalog().await.unwrap().upserted, 0);
+    assert_eq!(client.catalog().sync().await.unwrap().upserted, 0);
 }
 
 /// Every id the server's own search returns, page by page.
@@ -344,7 +346,7 @@ async fn offline_results_equal_the_servers_on_ten_thousand_events() {
         .open()
         .await
         .unwrap();
-    assert_eq!(client.sync_catalog().await.unwrap().upserted, 10_000);
+    assert_eq!(client.catalog().sync().await.unwrap().upserted, 10_000);
 
     let lyon = json!({ "latitude": 45.76, "longitude": 4.84, "radiusKm": 30.0 });
     let near_lyon = Near {

@@ -20,7 +20,7 @@ async fn organizer_pairs_a_door_counts_check_ins_and_revokes_it() {
     let dir = tempfile::tempdir().unwrap();
     let org = server.client(dir.path()).open().await.unwrap();
     org.log_in("doors@example.org", PASSWORD).await.unwrap();
-    assert!(org.check_in_lists(&event).await.unwrap().is_empty());
+    assert!(org.check_in().lists(&event).await.unwrap().is_empty());
 
     let draft = |types: Vec<String>| CheckInListDraft {
         name: "Main entrance".into(),
@@ -29,12 +29,14 @@ async fn organizer_pairs_a_door_counts_check_ins_and_revokes_it() {
         re_entry: true,
     };
     let refused = org
-        .create_check_in_list(&event, draft(vec![]))
+        .check_in()
+        .create_list(&event, draft(vec![]))
         .await
         .unwrap_err();
     assert_eq!(refused.kind(), ErrorKind::InvalidInput);
     let list = org
-        .create_check_in_list(&event, draft(vec![tt.clone()]))
+        .check_in()
+        .create_list(&event, draft(vec![tt.clone()]))
         .await
         .unwrap();
     assert_eq!(
@@ -42,11 +44,11 @@ async fn organizer_pairs_a_door_counts_check_ins_and_revokes_it() {
         (2, true, 0)
     );
     assert_eq!(
-        org.check_in_lists(&event).await.unwrap(),
+        org.check_in().lists(&event).await.unwrap(),
         vec![list.clone()]
     );
 
-    let pairing = org.pair_scanner(&list.id).await.unwrap();
+    let pairing = org.check_in().pair_scanner(&list.id).await.unwrap();
     assert_eq!(pairing.code.len(), 9);
     assert_eq!(
         pairing.qr_text,
@@ -69,7 +71,7 @@ async fn organizer_pairs_a_door_counts_check_ins_and_revokes_it() {
         (status.online, status.unpushed, status.last_synced_ms),
         (true, 0, None)
     );
-    let devices = org.scanner_devices(&event).await.unwrap();
+    let devices = org.check_in().devices(&event).await.unwrap();
     assert_eq!(devices.len(), 1);
     assert_eq!(
         (devices[0].name.as_str(), devices[0].revoked_at),
@@ -87,8 +89,12 @@ async fn organizer_pairs_a_door_counts_check_ins_and_revokes_it() {
         ticket_type_id: tt,
         quantity: 1,
     };
-    let hold = buyer.hold(&event, &[line]).await.unwrap();
-    let order = buyer.checkout(&hold.id, Some("tok_visa")).await.unwrap();
+    let hold = buyer.booking().hold(&event, &[line]).await.unwrap();
+    let order = buyer
+        .booking()
+        .checkout(&hold.id, Some("tok_visa"))
+        .await
+        .unwrap();
     // The event's signing key is made at its first sale, after the pairing's pull: the door
     // learns it at its next sync (the desktop app's door syncs every few seconds).
     door.sync().await.unwrap();
@@ -109,8 +115,14 @@ async fn organizer_pairs_a_door_counts_check_ins_and_revokes_it() {
         status.last_synced_ms.is_some(),
         "a successful sync is recorded"
     );
-    assert_eq!(org.check_in_lists(&event).await.unwrap()[0].checked_in, 1);
-    assert!(org.duplicate_alerts(&event).await.unwrap().is_empty());
+    assert_eq!(org.check_in().lists(&event).await.unwrap()[0].checked_in, 1);
+    assert!(
+        org.check_in()
+            .duplicate_alerts(&event)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Another organizer can neither pair nor revoke; the owner revokes and the door stops.
     let other_dir = tempfile::tempdir().unwrap();
@@ -123,10 +135,15 @@ async fn organizer_pairs_a_door_counts_check_ins_and_revokes_it() {
         .await
         .unwrap();
     assert_eq!(
-        other.pair_scanner(&list.id).await.unwrap_err().kind(),
+        other
+            .check_in()
+            .pair_scanner(&list.id)
+            .await
+            .unwrap_err()
+            .kind(),
         ErrorKind::Forbidden
     );
-    let revoked = org.revoke_scanner(&devices[0].id).await.unwrap();
+    let revoked = org.check_in().revoke_scanner(&devices[0].id).await.unwrap();
     assert!(revoked.revoked_at.is_some());
     assert_eq!(
         door.sync().await.unwrap_err().kind(),

@@ -37,6 +37,7 @@ async fn organizer_creates_publishes_sells_searches_refunds_and_cancels() {
 
     // A draft with a place, a ticket type, then edits that leave the place alone.
     let draft = org
+        .organizer()
         .create_event(EventDraft {
             title: "Jazz night".into(),
             description: "Quartet".into(),
@@ -52,14 +53,20 @@ async fn organizer_creates_publishes_sells_searches_refunds_and_cancels() {
         .await
         .unwrap();
     assert_eq!(draft.status, EventStatus::Draft);
-    let ticket_type = org.add_ticket_type(&draft.id, standing(10)).await.unwrap();
+    let ticket_type = org
+        .organizer()
+        .add_ticket_type(&draft.id, standing(10))
+        .await
+        .unwrap();
     assert_eq!(ticket_type.available, 10);
     let ticket_type = org
+        .organizer()
         .update_ticket_type(&ticket_type.id, standing(8))
         .await
         .unwrap();
     assert_eq!(ticket_type.details.capacity, 8);
     let edited = org
+        .organizer()
         .update_event(
             &draft.id,
             EventChanges {
@@ -76,9 +83,9 @@ async fn organizer_creates_publishes_sells_searches_refunds_and_cancels() {
         "absent fields are kept"
     );
     assert_eq!(edited.details.venue, "Cave");
-    let published = org.publish_event(&draft.id).await.unwrap();
+    let published = org.organizer().publish_event(&draft.id).await.unwrap();
     assert_eq!(published.status, EventStatus::Published);
-    let mine = org.my_events().await.unwrap();
+    let mine = org.organizer().events().await.unwrap();
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].ticket_types.len(), 1);
 
@@ -95,6 +102,7 @@ async fn organizer_creates_publishes_sells_searches_refunds_and_cancels() {
         account.display_name = name.into();
         buyer.sign_up(account).await.unwrap();
         let hold = buyer
+            .booking()
             .hold(
                 &draft.id,
                 &[HoldLine {
@@ -104,21 +112,32 @@ async fn organizer_creates_publishes_sells_searches_refunds_and_cancels() {
             )
             .await
             .unwrap();
-        orders.push(buyer.checkout(&hold.id, Some("tok_visa")).await.unwrap());
+        orders.push(
+            buyer
+                .booking()
+                .checkout(&hold.id, Some("tok_visa"))
+                .await
+                .unwrap(),
+        );
         buyers.push((buyer, dir));
     }
 
     // Sales and attendees.
-    let report = org.sales_report(&draft.id).await.unwrap();
+    let report = org.organizer().sales_report(&draft.id).await.unwrap();
     assert_eq!(
         (report.sold, report.held, report.revenue_minor),
         (3, 0, 9000)
     );
     assert_eq!(report.by_ticket_type[0].sold, 3);
     assert_eq!(report.currency.as_deref(), Some("EUR"));
-    let everyone = org.attendees(&draft.id, None, 50, None).await.unwrap();
+    let everyone = org
+        .organizer()
+        .attendees(&draft.id, None, 50, None)
+        .await
+        .unwrap();
     assert_eq!(everyone.total_count, 3);
     let ann = org
+        .organizer()
         .attendees(&draft.id, Some("ann lee"), 50, None)
         .await
         .unwrap();
@@ -128,32 +147,46 @@ async fn organizer_creates_publishes_sells_searches_refunds_and_cancels() {
             .iter()
             .all(|a| a.holder_email == "ann@example.org")
     );
-    let page = org.attendees(&draft.id, None, 2, None).await.unwrap();
+    let page = org
+        .organizer()
+        .attendees(&draft.id, None, 2, None)
+        .await
+        .unwrap();
     assert!(page.has_next_page);
     let next = org
+        .organizer()
         .attendees(&draft.id, None, 2, page.end_cursor.as_deref())
         .await
         .unwrap();
     assert_eq!(next.attendees.len(), 1);
     assert_eq!(next.attendees[0].holder_email, "bob@example.org");
     // Buyers do not see the list.
-    let denied = buyers[0].0.attendees(&draft.id, None, 10, None).await;
+    let denied = buyers[0]
+        .0
+        .organizer()
+        .attendees(&draft.id, None, 10, None)
+        .await;
     assert_eq!(denied.unwrap_err().kind(), ErrorKind::Forbidden);
 
     // The organizer refunds one of Ann's tickets (a persisted operation like any other).
     let ticket = ann.attendees[0].ticket_id.clone();
     let refunded = org
+        .booking()
         .refund(&ann.attendees[0].order_id, std::slice::from_ref(&ticket))
         .await
         .unwrap();
     assert_eq!(refunded.refunded_minor, 3000);
     assert!(
-        org.my_tickets().await.unwrap().is_empty(),
+        org.wallet().tickets().await.unwrap().is_empty(),
         "not the organizer's tickets"
     );
-    assert!(org.pending_operations().await.unwrap().is_empty());
-    assert_eq!(org.sales_report(&draft.id).await.unwrap().sold, 2);
+    assert!(org.booking().pending_operations().await.unwrap().is_empty());
+    assert_eq!(
+        org.organizer().sales_report(&draft.id).await.unwrap().sold,
+        2
+    );
     let revoked = org
+        .organizer()
         .attendees(&draft.id, Some("ann@"), 50, None)
         .await
         .unwrap();
@@ -165,8 +198,8 @@ async fn organizer_creates_publishes_sells_searches_refunds_and_cancels() {
     assert!(statuses.contains(&(true, TicketStatus::Revoked)));
     assert!(statuses.contains(&(false, TicketStatus::Valid)));
     let ann_client = &buyers[0].0;
-    ann_client.sync_wallet().await.unwrap();
-    let wallet = ann_client.my_tickets().await.unwrap();
+    ann_client.wallet().sync().await.unwrap();
+    let wallet = ann_client.wallet().tickets().await.unwrap();
     assert_eq!(
         wallet
             .iter()
@@ -176,11 +209,11 @@ async fn organizer_creates_publishes_sells_searches_refunds_and_cancels() {
     );
 
     // Calling the event off refunds the rest; buyers see it at their next sync.
-    let cancelled = org.cancel_event(&draft.id).await.unwrap();
+    let cancelled = org.organizer().cancel_event(&draft.id).await.unwrap();
     assert_eq!(cancelled.status, EventStatus::Cancelled);
     for (buyer, _) in &buyers {
-        buyer.sync_wallet().await.unwrap();
-        let wallet = buyer.my_tickets().await.unwrap();
+        buyer.wallet().sync().await.unwrap();
+        let wallet = buyer.wallet().tickets().await.unwrap();
         assert!(!wallet.is_empty());
         assert!(
             wallet

@@ -38,8 +38,12 @@ async fn tasks_started_from_a_thread_without_a_runtime_run_to_completion() {
         ticket_type_id: standing.clone(),
         quantity: 2,
     }];
-    let hold = buyer.hold(&event, &line).await.unwrap();
-    buyer.checkout(&hold.id, Some("tok_visa")).await.unwrap();
+    let hold = buyer.booking().hold(&event, &line).await.unwrap();
+    buyer
+        .booking()
+        .checkout(&hold.id, Some("tok_visa"))
+        .await
+        .unwrap();
 
     // A second device of the same account: empty wallet, empty catalog.
     let dir = tempfile::tempdir().unwrap();
@@ -62,9 +66,11 @@ async fn tasks_started_from_a_thread_without_a_runtime_run_to_completion() {
     let thread = std::thread::spawn(move || {
         assert!(tokio::runtime::Handle::try_current().is_err());
         let handles = [
-            thread_client.sync_catalog_task(listener.clone()),
-            thread_client.sync_wallet_task(listener.clone()),
-            thread_client.resume_pending_task(listener.clone()),
+            thread_client.catalog().sync_task(listener.clone()),
+            thread_client.wallet().sync_task(listener.clone()),
+            thread_client
+                .booking()
+                .resume_pending_task(listener.clone()),
             thread_client.sync_task(listener.clone()),
             thread_door.watch(Duration::from_secs(3600), listener.clone()),
         ];
@@ -109,6 +115,6 @@ async fn tasks_started_from_a_thread_without_a_runtime_run_to_completion() {
     );
 
     // What the tasks did is in the second device's store.
-    assert_eq!(client.my_tickets().await.unwrap().len(), 2);
-    assert!(client.event(&event).await.unwrap().is_some());
+    assert_eq!(client.wallet().tickets().await.unwrap().len(), 2);
+    assert!(client.catalog().event(&event).await.unwrap().is_some());
 }
