@@ -272,9 +272,13 @@ mod tests {
             log.clone(),
             async { Ok(()) },
         );
-        while !handle.is_finished() {
-            tokio::task::yield_now().await;
-        }
+        tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            while !handle.is_finished() {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .unwrap();
         handle.cancel();
         assert_eq!(*log.0.lock().unwrap(), vec!["Completed".to_owned()]);
 

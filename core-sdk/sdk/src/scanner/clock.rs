@@ -15,8 +15,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_a_plausible_time() {
-        // 2020-01-01 and 2200-01-01: the device clock is somewhere in between.
-        assert!((1_577_836_800_000..7_258_118_400_000).contains(&now_ms()));
+    fn reads_the_system_clock_in_milliseconds() {
+        // Compared with another reading of the clock (chrono's), not with itself: a reading
+        // in seconds or microseconds, or a sign error, is off by orders of magnitude.
+        let before = chrono::Utc::now().timestamp_millis();
+        let read = now_ms();
+        let after = chrono::Utc::now().timestamp_millis();
+        assert!(
+            (before..=after).contains(&read),
+            "{read} not in {before}..={after}"
+        );
     }
 }

@@ -74,6 +74,52 @@ pub struct DoorScan {
     pub online: bool,
 }
 
+/// A door scan as every shell shows it: flat (no enum carrying data, so uniffi, Dart and
+/// TypeScript hold it as a plain record), made from a [`DoorScan`] with `From`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ScanResult {
+    /// The stored scan's id (durable when this value exists).
+    pub scan_id: String,
+    /// Let them through.
+    pub admitted: bool,
+    /// Why not: the platform's closed set (`invalid`, `wrong_event`, `not_on_list`,
+    /// `revoked`, `not_yet_valid`, `expired`, `already_inside`, `already_used`,
+    /// `not_inside`); `None` when admitted.
+    pub reason: Option<String>,
+    /// The finer cause behind `invalid` (`malformed`, `unknown_key`, `retired_key`,
+    /// `bad_signature`, `unsupported_version`); the reason itself otherwise.
+    pub detail: Option<String>,
+    /// The ticket, when the credential was genuine for this event.
+    pub ticket_id: Option<String>,
+    /// Its ticket type, when genuine.
+    pub ticket_type_id: Option<String>,
+    /// The server took part in the decision.
+    pub online: bool,
+    /// Device clock at the scan, Unix milliseconds.
+    pub device_time_ms: i64,
+}
+
+impl From<&DoorScan> for ScanResult {
+    fn from(scan: &DoorScan) -> ScanResult {
+        let outcome = &scan.outcome;
+        let rejection = match outcome.decision {
+            Decision::Admitted => None,
+            Decision::Rejected(reason) => Some(reason),
+        };
+        ScanResult {
+            scan_id: outcome.scan_id.to_string(),
+            admitted: rejection.is_none(),
+            reason: rejection.map(|r| r.code().to_owned()),
+            detail: rejection.map(|r| r.detail().to_owned()),
+            ticket_id: outcome.ticket.map(|t| t.ticket_id.to_string()),
+            ticket_type_id: outcome.ticket.map(|t| t.ticket_type_id.to_string()),
+            online: scan.online,
+            device_time_ms: outcome.device_time_ms,
+        }
+    }
+}
+
 /// What a [`Door::sync`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -319,7 +365,14 @@ impl Door {
         })
         .await?;
         let thread = DoorThread::unconfigured(store).await?;
-        thread.open_scanner(&config.gate).await?;
+        // Nothing to pair with here: an empty store lacks a configuration, not a pairing.
+        thread
+            .open_scanner(&config.gate)
+            .await
+            .map_err(|e| match e {
+                Error::NotPaired => Error::NotConfigured,
+                other => other,
+            })?;
         let door = Door::assemble_with(runtime, None, thread, &config.gate, DoorOptions::default());
         door.inner.online.store(false, Ordering::Release);
         Ok(door)

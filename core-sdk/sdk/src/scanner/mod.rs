@@ -25,7 +25,7 @@ pub use crate::store::EventConfig;
 pub use clock::now_ms;
 pub use door::{
     DOOR_DATABASE_FILE, Door, DoorBuilder, DoorOptions, DoorScan, DoorStatus, DoorSyncReport,
-    OfflineDoorConfig, PUSH_BATCH,
+    OfflineDoorConfig, PUSH_BATCH, ScanResult,
 };
 /// The domain's scanner vocabulary, re-exported so a host needs no `guichet-domain`.
 pub use guichet_domain::admission::{Decision, InvalidCause, ScanClass, ScanRejection};

@@ -177,3 +177,45 @@ pub(super) fn decode_page(page: scanner_sync::ScannerSyncScannerSync) -> Result<
         scans,
     })
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The bytes the server's `the_scanner_wire_format_is_stable` snapshot pins
+    /// (backend/src/graphql/scanners.rs): a door must read exactly what the server writes.
+    #[test]
+    fn a_page_in_the_servers_pinned_wire_format_decodes() {
+        let page: scanner_sync::ScannerSyncScannerSync = serde_json::from_value(serde_json::json!({
+            "cursor": "f.12.340",
+            "hasMore": false,
+            "list": {
+                "id": "00000000-0000-0000-0000-000000000011",
+                "eventId": "00000000-0000-0000-0000-0000000000e1",
+                "name": "Standing",
+                "ticketTypeIds": ["00000000-0000-0000-0000-000000000071", "00000000-0000-0000-0000-000000000072"],
+                "gates": ["north"],
+                "reEntry": false
+            },
+            "keys": [],
+            "ticketTypeIds": ["00000000-0000-0000-0000-000000000071", "00000000-0000-0000-0000-000000000072"],
+            "tickets": "AYkKXayWd0u8zrMCCZqAVwEAAYkKXayWd0u8zrMCCZqAWAAB",
+            "revoked": "AYkKXayWd0u8zrMCCZqAWA==",
+            "scans": []
+        }))
+        .unwrap();
+        let decoded = decode_page(page).unwrap();
+        let first = Uuid::parse_str("01890a5d-ac96-774b-bcce-b302099a8057").unwrap();
+        let second = Uuid::parse_str("01890a5d-ac96-774b-bcce-b302099a8058").unwrap();
+        assert_eq!(
+            decoded.tickets,
+            vec![
+                (first, Uuid::from_u128(0x72), false),
+                (second, Uuid::from_u128(0x71), true),
+            ]
+        );
+        assert_eq!(decoded.revoked, vec![second]);
+        assert_eq!(decoded.cursor, "f.12.340");
+    }
+}

@@ -5,5 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fixture;
+mod offline_door;
 mod qr_zbar;
 mod scanning;

@@ -212,9 +212,13 @@ async fn attendee_books_pays_carries_tickets_offline_and_refunds() {
     // A wallet sync as a task with progress, and change notifications all along.
     let progress = Arc::new(Seen::default());
     let task = client.wallet().sync_task(progress.clone());
-    while !task.is_finished() {
-        tokio::task::yield_now().await;
-    }
+    tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while !task.is_finished() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the wallet sync task never finished");
     let log = progress.0.lock().unwrap().clone();
     assert_eq!(log.last().unwrap(), "WalletSync Completed");
     assert!(log.iter().any(|l| l.starts_with("1/")));

@@ -106,7 +106,15 @@ async fn lost_answers_and_timeouts_then_resume_book_and_charge_once() {
     // order back and settles; the money went back once.
     let order = client.wallet().orders().await.unwrap().remove(0);
     faulty.inject("RefundOrder", Fault::LoseResponse);
-    assert!(client.booking().refund(&order.id, &[]).await.is_err());
+    assert_eq!(
+        client
+            .booking()
+            .refund(&order.id, &[])
+            .await
+            .unwrap_err()
+            .kind(),
+        guichet_sdk::ErrorKind::Network
+    );
     let settled = client.booking().resume_pending().await.unwrap();
     assert_eq!(settled[0].state, OperationState::Succeeded);
     assert_eq!(faulty.delivered("RefundOrder"), 2);

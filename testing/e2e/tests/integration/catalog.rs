@@ -207,7 +207,11 @@ async fn the_catalog_syncs_once_then_searches_with_the_network_off() {
     assert_eq!(cached.title, "Nuit Électro");
     assert_eq!(cached.ticket_types[0].name, "Fosse");
     assert_eq!(cached.ticket_types[0].price_minor, 3500);
-    assert!(client.catalog().sync().await.is_err(), "the network is off");
+    assert_eq!(
+        client.catalog().sync().await.unwrap_err().kind(),
+        guichet_sdk::ErrorKind::Network,
+        "the network is off"
+    );
     // A bad radius is refused, not guessed.
     let bad = EventSearch {
         near: Some(Near {
@@ -217,7 +221,10 @@ async fn the_catalog_syncs_once_then_searches_with_the_network_off() {
         }),
         ..EventSearch::default()
     };
-    assert!(client.catalog().search(bad).await.is_err());
+    assert_eq!(
+        client.catalog().search(bad).await.unwrap_err().kind(),
+        guichet_sdk::ErrorKind::InvalidInput
+    );
 
     // Cancelled: stays cached with its status, leaves the results.
     net.offline.store(false, Ordering::Release);
@@ -266,7 +273,10 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
         .unwrap();
     // Two pages of 1,000 arrive, then the connection breaks.
     net.catalog_calls_left.store(2, Ordering::Release);
-    assert!(client.catalog().sync().await.is_err());
+    assert_eq!(
+        client.catalog().sync().await.unwrap_err().kind(),
+        guichet_sdk::ErrorKind::Network
+    );
     let stored = client
         .catalog()
         .search(EventSearch {
