@@ -18,6 +18,7 @@ use super::orders::EventKey;
 use super::scanner_types::{
     CheckInList, CheckInListInput, DuplicateAlert, Scan, ScanClass, ScanDecision, ScanDirection,
     ScanInput, ScanResult, ScannerDevice, ScannerEnrollment, ScannerPairing, ScannerSyncPage,
+    ScannerTicketType,
 };
 use super::types::instant;
 use crate::AppState;
@@ -424,12 +425,30 @@ impl ScannerQuery {
                 public_key: k.public_key,
             })
             .collect();
+        let named = state
+            .db
+            .ticket_types_of(std::slice::from_ref(&device.event_id))
+            .await
+            .map_err(ApiError::from)?;
+        let ticket_types = list
+            .ticket_type_ids
+            .iter()
+            .map(|id| ScannerTicketType {
+                id: ID(id.clone()),
+                name: named
+                    .iter()
+                    .find(|t| &t.id == id)
+                    .map(|t| t.name.clone())
+                    .unwrap_or_default(),
+            })
+            .collect();
         let mut page = ScannerSyncPage {
             cursor: String::new(),
             has_more: false,
             list: list.clone().into(),
             keys,
             ticket_type_ids: list.ticket_type_ids.iter().cloned().map(ID).collect(),
+            ticket_types,
             tickets: String::new(),
             revoked: String::new(),
             scans: Vec::new(),
@@ -442,19 +461,7 @@ impl ScannerQuery {
                     .snapshot_tickets(&device.event_id, &list.ticket_type_ids, &after, limit)
                     .await
                     .map_err(ApiError::from)?;
-                let mut packed = Vec::with_capacity(rows.len() * 18);
-                for (id, ticket_type, status) in &rows {
-                    let index = list
-                        .ticket_type_ids
-                        .iter()
-                        .position(|t| t == ticket_type)
-                        .and_then(|i| u8::try_from(i).ok())
-                        .ok_or_else(|| ApiError::internal(&"ticket type outside the list"))?;
-                    packed.extend_from_slice(&uuid_bytes(id));
-                    packed.push(index);
-                    packed.push(u8::from(status == "revoked"));
-                }
-                page.tickets = STANDARD.encode(&packed);
+                page.tickets = pack_snapshot(&rows, &list.ticket_type_ids)?;
                 page.has_more = true;
                 page.cursor = match rows.last() {
                     Some((last, _, _)) if rows.len() as i64 == limit => Cursor::Snapshot {
@@ -481,11 +488,7 @@ impl ScannerQuery {
                     revocations: feed.revoked.last().map_or(revocations, |(seq, _)| *seq),
                     scans: feed.scans.last().map_or(scans, |s| s.seq),
                 };
-                let mut packed = Vec::with_capacity(feed.revoked.len() * 16);
-                for (_, ticket) in &feed.revoked {
-                    packed.extend_from_slice(&uuid_bytes(ticket));
-                }
-                page.revoked = STANDARD.encode(&packed);
+                page.revoked = pack_revoked(feed.revoked.iter().map(|(_, ticket)| ticket));
                 page.scans = feed.scans.into_iter().map(scan).collect();
                 page.cursor = next.encode();
             }
@@ -698,9 +701,85 @@ impl ScannerMutation {
     }
 }
 
+/// The snapshot's wire format: 18 bytes a ticket (its id, the index of its type in the
+/// list's `ticketTypeIds`, 1 if revoked), base64. Doors decode it in
+/// `guichet_sdk::scanner::wire`; a change is a protocol change (snapshot-tested below).
+fn pack_snapshot(rows: &[(String, String, String)], types: &[String]) -> ApiResult<String> {
+    let mut packed = Vec::with_capacity(rows.len() * 18);
+    for (id, ticket_type, status) in rows {
+        let index = types
+            .iter()
+            .position(|t| t == ticket_type)
+            .and_then(|i| u8::try_from(i).ok())
+            .ok_or_else(|| ApiError::internal(&"ticket type outside the list"))?;
+        packed.extend_from_slice(&uuid_bytes(id));
+        packed.push(index);
+        packed.push(u8::from(status == "revoked"));
+    }
+    Ok(STANDARD.encode(&packed))
+}
+
+/// Revoked ticket ids on the wire: 16 bytes each, base64.
+fn pack_revoked<'a>(tickets: impl Iterator<Item = &'a String>) -> String {
+    let mut packed = Vec::new();
+    for ticket in tickets {
+        packed.extend_from_slice(&uuid_bytes(ticket));
+    }
+    STANDARD.encode(&packed)
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// What doors in the field parse: a change here is a reviewed protocol change.
+    #[test]
+    fn the_scanner_wire_format_is_stable() {
+        let types = vec![
+            "00000000-0000-0000-0000-000000000071".to_owned(),
+            "00000000-0000-0000-0000-000000000072".to_owned(),
+        ];
+        let rows = vec![
+            (
+                "01890a5d-ac96-774b-bcce-b302099a8057".to_owned(),
+                types[1].clone(),
+                "valid".to_owned(),
+            ),
+            (
+                "01890a5d-ac96-774b-bcce-b302099a8058".to_owned(),
+                types[0].clone(),
+                "revoked".to_owned(),
+            ),
+        ];
+        let revoked = ["01890a5d-ac96-774b-bcce-b302099a8058".to_owned()];
+        let cursors = [
+            Cursor::Snapshot {
+                revocations: 0,
+                after: String::new(),
+            },
+            Cursor::Snapshot {
+                revocations: 12,
+                after: rows[1].0.clone(),
+            },
+            Cursor::Feed {
+                revocations: 12,
+                scans: 340,
+            },
+        ]
+        .map(|c| c.encode());
+        insta::assert_snapshot!(format!(
+            "tickets: {}\nrevoked: {}\ncursors: {}",
+            pack_snapshot(&rows, &types).unwrap(),
+            pack_revoked(revoked.iter()),
+            cursors.join(" | ")
+        ));
+        let outside = [("x".to_owned(), "not-on-list".to_owned(), "valid".to_owned())];
+        assert_eq!(
+            pack_snapshot(&outside, &types).unwrap_err().code,
+            Code::Internal
+        );
+    }
 
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {

@@ -822,7 +822,7 @@ public struct Attendee: Equatable, Hashable {
      */
     public var ticketId: String
     /**
-     * Its order (what [`Client::refund`] takes).
+     * Its order (what [`Booking::refund`](crate::Booking::refund) takes).
      */
     public var orderId: String
     /**
@@ -857,7 +857,7 @@ public struct Attendee: Equatable, Hashable {
          * The ticket.
          */ticketId: String, 
         /**
-         * Its order (what [`Client::refund`] takes).
+         * Its order (what [`Booking::refund`](crate::Booking::refund) takes).
          */orderId: String, 
         /**
          * Its type.
@@ -1706,6 +1706,106 @@ public func FfiConverterTypeCheckInListInfo_lift(_ buf: RustBuffer) throws -> Ch
 #endif
 public func FfiConverterTypeCheckInListInfo_lower(_ value: CheckInListInfo) -> RustBuffer {
     return FfiConverterTypeCheckInListInfo.lower(value)
+}
+
+
+/**
+ * What a client is opened on, as plain data a host builds in any language (the
+ * [`ClientBuilder`] is the Rust spelling of the same, plus a custom transport).
+ */
+public struct ClientConfig: Equatable, Hashable {
+    /**
+     * The server, `https://…` (one trailing slash or none).
+     */
+    public var serverUrl: String
+    /**
+     * Where the client keeps its database (and, without a host secret store, its tokens).
+     */
+    public var dataDir: String
+    /**
+     * Longest wait for one request, connection included, in milliseconds.
+     */
+    public var timeoutMs: UInt64
+    /**
+     * Longest wait to open a connection, in milliseconds.
+     */
+    public var connectTimeoutMs: UInt64
+    /**
+     * Appended to the SDK's `User-Agent` (the host app's name and version), if any.
+     */
+    public var userAgent: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The server, `https://…` (one trailing slash or none).
+         */serverUrl: String, 
+        /**
+         * Where the client keeps its database (and, without a host secret store, its tokens).
+         */dataDir: String, 
+        /**
+         * Longest wait for one request, connection included, in milliseconds.
+         */timeoutMs: UInt64, 
+        /**
+         * Longest wait to open a connection, in milliseconds.
+         */connectTimeoutMs: UInt64, 
+        /**
+         * Appended to the SDK's `User-Agent` (the host app's name and version), if any.
+         */userAgent: String?) {
+        self.serverUrl = serverUrl
+        self.dataDir = dataDir
+        self.timeoutMs = timeoutMs
+        self.connectTimeoutMs = connectTimeoutMs
+        self.userAgent = userAgent
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ClientConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClientConfig {
+        return
+            try ClientConfig(
+                serverUrl: FfiConverterString.read(from: &buf), 
+                dataDir: FfiConverterString.read(from: &buf), 
+                timeoutMs: FfiConverterUInt64.read(from: &buf), 
+                connectTimeoutMs: FfiConverterUInt64.read(from: &buf), 
+                userAgent: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ClientConfig, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.serverUrl, into: &buf)
+        FfiConverterString.write(value.dataDir, into: &buf)
+        FfiConverterUInt64.write(value.timeoutMs, into: &buf)
+        FfiConverterUInt64.write(value.connectTimeoutMs, into: &buf)
+        FfiConverterOptionString.write(value.userAgent, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientConfig_lift(_ buf: RustBuffer) throws -> ClientConfig {
+    return try FfiConverterTypeClientConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientConfig_lower(_ value: ClientConfig) -> RustBuffer {
+    return FfiConverterTypeClientConfig.lower(value)
 }
 
 
@@ -3054,6 +3154,90 @@ public func FfiConverterTypeNear_lower(_ value: Near) -> RustBuffer {
 
 
 /**
+ * A door opened from an exported configuration, with no server (what a venue without a
+ * network, or a test bench, runs): see [`Door::open_offline`].
+ */
+public struct OfflineDoorConfig: Equatable, Hashable {
+    /**
+     * Where the door keeps its database (created if missing).
+     */
+    public var dataDir: String
+    /**
+     * The gate this door stands at (one of the list's gates).
+     */
+    public var gate: String
+    /**
+     * The event's exported configuration as JSON (keys, list, revocations: the
+     * [`EventConfig`] a door-setup tool writes); `None` reopens the one stored by an
+     * earlier open.
+     */
+    public var eventJson: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Where the door keeps its database (created if missing).
+         */dataDir: String, 
+        /**
+         * The gate this door stands at (one of the list's gates).
+         */gate: String, 
+        /**
+         * The event's exported configuration as JSON (keys, list, revocations: the
+         * [`EventConfig`] a door-setup tool writes); `None` reopens the one stored by an
+         * earlier open.
+         */eventJson: String?) {
+        self.dataDir = dataDir
+        self.gate = gate
+        self.eventJson = eventJson
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OfflineDoorConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOfflineDoorConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OfflineDoorConfig {
+        return
+            try OfflineDoorConfig(
+                dataDir: FfiConverterString.read(from: &buf), 
+                gate: FfiConverterString.read(from: &buf), 
+                eventJson: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OfflineDoorConfig, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.dataDir, into: &buf)
+        FfiConverterString.write(value.gate, into: &buf)
+        FfiConverterOptionString.write(value.eventJson, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOfflineDoorConfig_lift(_ buf: RustBuffer) throws -> OfflineDoorConfig {
+    return try FfiConverterTypeOfflineDoorConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOfflineDoorConfig_lower(_ value: OfflineDoorConfig) -> RustBuffer {
+    return FfiConverterTypeOfflineDoorConfig.lower(value)
+}
+
+
+/**
  * An order.
  */
 public struct Order: Equatable, Hashable {
@@ -3615,6 +3799,142 @@ public func FfiConverterTypeSalesReportData_lift(_ buf: RustBuffer) throws -> Sa
 #endif
 public func FfiConverterTypeSalesReportData_lower(_ value: SalesReportData) -> RustBuffer {
     return FfiConverterTypeSalesReportData.lower(value)
+}
+
+
+/**
+ * A door scan as every shell shows it: flat (no enum carrying data, so uniffi, Dart and
+ * TypeScript hold it as a plain record), made from a [`DoorScan`] with `From`.
+ */
+public struct ScanResult: Equatable, Hashable {
+    /**
+     * The stored scan's id (durable when this value exists).
+     */
+    public var scanId: String
+    /**
+     * Let them through.
+     */
+    public var admitted: Bool
+    /**
+     * Why not: the platform's closed set (`invalid`, `wrong_event`, `not_on_list`,
+     * `revoked`, `not_yet_valid`, `expired`, `already_inside`, `already_used`,
+     * `not_inside`); `None` when admitted.
+     */
+    public var reason: String?
+    /**
+     * The finer cause behind `invalid` (`malformed`, `unknown_key`, `retired_key`,
+     * `bad_signature`, `unsupported_version`); the reason itself otherwise.
+     */
+    public var detail: String?
+    /**
+     * The ticket, when the credential was genuine for this event.
+     */
+    public var ticketId: String?
+    /**
+     * Its ticket type, when genuine.
+     */
+    public var ticketTypeId: String?
+    /**
+     * The server took part in the decision.
+     */
+    public var online: Bool
+    /**
+     * Device clock at the scan, Unix milliseconds.
+     */
+    public var deviceTimeMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The stored scan's id (durable when this value exists).
+         */scanId: String, 
+        /**
+         * Let them through.
+         */admitted: Bool, 
+        /**
+         * Why not: the platform's closed set (`invalid`, `wrong_event`, `not_on_list`,
+         * `revoked`, `not_yet_valid`, `expired`, `already_inside`, `already_used`,
+         * `not_inside`); `None` when admitted.
+         */reason: String?, 
+        /**
+         * The finer cause behind `invalid` (`malformed`, `unknown_key`, `retired_key`,
+         * `bad_signature`, `unsupported_version`); the reason itself otherwise.
+         */detail: String?, 
+        /**
+         * The ticket, when the credential was genuine for this event.
+         */ticketId: String?, 
+        /**
+         * Its ticket type, when genuine.
+         */ticketTypeId: String?, 
+        /**
+         * The server took part in the decision.
+         */online: Bool, 
+        /**
+         * Device clock at the scan, Unix milliseconds.
+         */deviceTimeMs: Int64) {
+        self.scanId = scanId
+        self.admitted = admitted
+        self.reason = reason
+        self.detail = detail
+        self.ticketId = ticketId
+        self.ticketTypeId = ticketTypeId
+        self.online = online
+        self.deviceTimeMs = deviceTimeMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ScanResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanResult {
+        return
+            try ScanResult(
+                scanId: FfiConverterString.read(from: &buf), 
+                admitted: FfiConverterBool.read(from: &buf), 
+                reason: FfiConverterOptionString.read(from: &buf), 
+                detail: FfiConverterOptionString.read(from: &buf), 
+                ticketId: FfiConverterOptionString.read(from: &buf), 
+                ticketTypeId: FfiConverterOptionString.read(from: &buf), 
+                online: FfiConverterBool.read(from: &buf), 
+                deviceTimeMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ScanResult, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.scanId, into: &buf)
+        FfiConverterBool.write(value.admitted, into: &buf)
+        FfiConverterOptionString.write(value.reason, into: &buf)
+        FfiConverterOptionString.write(value.detail, into: &buf)
+        FfiConverterOptionString.write(value.ticketId, into: &buf)
+        FfiConverterOptionString.write(value.ticketTypeId, into: &buf)
+        FfiConverterBool.write(value.online, into: &buf)
+        FfiConverterInt64.write(value.deviceTimeMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanResult_lift(_ buf: RustBuffer) throws -> ScanResult {
+    return try FfiConverterTypeScanResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanResult_lower(_ value: ScanResult) -> RustBuffer {
+    return FfiConverterTypeScanResult.lower(value)
 }
 
 

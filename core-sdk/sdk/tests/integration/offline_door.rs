@@ -39,7 +39,7 @@ async fn an_offline_door_decides_locally_keeps_its_scans_and_cannot_sync() {
 
     let again = scan(&door, &ticket(1), AT_MS + 1_000).await;
     assert!(!again.admitted);
-    assert_eq!(again.reason.as_deref(), Some("already_used"));
+    assert_eq!(again.reason.as_deref(), Some("already_inside"));
 
     let mut forged = ticket(2);
     forged.pop();
@@ -67,7 +67,7 @@ async fn an_offline_door_decides_locally_keeps_its_scans_and_cannot_sync() {
         .await
         .unwrap();
     let later = scan(&door, &ticket(1), AT_MS + 2_000).await;
-    assert_eq!(later.reason.as_deref(), Some("already_used"));
+    assert_eq!(later.reason.as_deref(), Some("already_inside"));
     assert_eq!(door.known_scans().await.unwrap().len(), 5);
 }
 
