@@ -18,7 +18,6 @@ use super::orders::EventKey;
 use super::scanner_types::{
     CheckInList, CheckInListInput, DuplicateAlert, Scan, ScanClass, ScanDecision, ScanDirection,
     ScanInput, ScanResult, ScannerDevice, ScannerEnrollment, ScannerPairing, ScannerSyncPage,
-    ScannerTicketType,
 };
 use super::types::instant;
 use crate::AppState;
@@ -425,30 +424,12 @@ impl ScannerQuery {
                 public_key: k.public_key,
             })
             .collect();
-        let named = state
-            .db
-            .ticket_types_of(std::slice::from_ref(&device.event_id))
-            .await
-            .map_err(ApiError::from)?;
-        let ticket_types = list
-            .ticket_type_ids
-            .iter()
-            .map(|id| ScannerTicketType {
-                id: ID(id.clone()),
-                name: named
-                    .iter()
-                    .find(|t| &t.id == id)
-                    .map(|t| t.name.clone())
-                    .unwrap_or_default(),
-            })
-            .collect();
         let mut page = ScannerSyncPage {
             cursor: String::new(),
             has_more: false,
             list: list.clone().into(),
             keys,
             ticket_type_ids: list.ticket_type_ids.iter().cloned().map(ID).collect(),
-            ticket_types,
             tickets: String::new(),
             revoked: String::new(),
             scans: Vec::new(),
