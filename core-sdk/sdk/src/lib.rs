@@ -19,12 +19,12 @@
 //! - [`notify`] — progress and change listeners with cancellable [`notify::TaskHandle`]s.
 //! - [`scanner`] — the door scanner: offline admission decisions over the domain's
 //!   credential rules, every scan committed to the local store before its decision returns.
-//! - [`store`] — the local SQLite store (WAL, versioned migrations).
+//! - `store` — the local SQLite store (WAL, versioned migrations) on the SDK's one actor
+//!   thread; internal (the `internals` feature opens it to the SDK's own tests).
 //! - [`qr`] — a ticket credential as a QR code (SVG, PNG), in alphanumeric mode.
 //!
-//! The [`Client`] is async and keeps disk work off the async workers. The scanner and store
-//! APIs are synchronous and do blocking disk I/O: async hosts call them from
-//! `spawn_blocking` or a dedicated thread, never from an async worker.
+//! The [`Client`] and the [`scanner::Door`] are async, callable from any thread (they spawn
+//! on their own runtime), and keep disk work on their store thread, off the async workers.
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();
@@ -39,12 +39,19 @@ pub mod check_in;
 mod client;
 mod core;
 mod error;
+mod model;
 pub mod notify;
 pub mod organizer;
 pub mod qr;
 pub mod scanner;
 pub mod session;
+/// The local SQLite store. Internal: public only with the `internals` feature, for the
+/// SDK's own tests and benchmarks (no stability promise); hosts use [`Client`] and
+/// [`scanner::Door`].
+#[cfg(feature = "internals")]
 pub mod store;
+#[cfg(not(feature = "internals"))]
+pub(crate) mod store;
 pub mod transport;
 pub mod wallet;
 

@@ -4,8 +4,6 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-
 use crate::api::operations::{MyOrders, WalletEvent, my_orders, wallet_event};
 use crate::booking::convert::order_from;
 use crate::booking::{Order, Ticket};
@@ -14,27 +12,7 @@ use crate::notify::{Change, Progress, ProgressListener, Task, TaskHandle, spawn_
 use crate::qr::TicketQr;
 use crate::{Client, Error};
 
-/// What the wallet shows of an event.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct EventSummary {
-    /// The event.
-    pub id: String,
-    /// Title.
-    pub title: String,
-    /// Venue.
-    pub venue: String,
-    /// City.
-    pub city: String,
-    /// Start.
-    pub starts_at: DateTime<Utc>,
-    /// End.
-    pub ends_at: DateTime<Utc>,
-    /// IANA time zone for local display.
-    pub time_zone: String,
-    /// `DRAFT`, `PUBLISHED` or `CANCELLED`.
-    pub status: String,
-}
+pub use crate::model::wallet::EventSummary;
 
 /// A ticket in the wallet, with its event when known.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use super::store::Change;
 use super::{CatalogEvent, CatalogTicketType, EventSearch, SearchHit};
 use crate::api::operations::{CatalogChanges, catalog_changes};
 use crate::notify::{Change as Changed, Progress, ProgressListener, Task, TaskHandle, spawn_task};
+use crate::store::CatalogChange as Change;
 use crate::{Catalog, Client, Error};
 
 /// Feed entries per page (the server's maximum).

@@ -1,8 +1,9 @@
-//! The thread that owns a door's store: the bare store until the first pull configured it,
-//! then the scanner; gone once the device was revoked and wiped.
+//! The door's state on the SDK's one [`Actor`]: the bare store until the first pull
+//! configured it, then the scanner; gone once the device was revoked and wiped.
 
 use super::Scanner;
 use crate::Error;
+use crate::store::actor::Actor;
 use crate::store::{Applied, PulledPage, Store};
 
 impl Scanner {
@@ -17,7 +18,7 @@ impl Scanner {
 /// The thread that owns the door's store: a scanner once configured, the bare store before.
 #[derive(Debug, Clone)]
 pub(super) struct DoorThread {
-    jobs: std::sync::mpsc::Sender<Job>,
+    actor: Actor<Slot>,
 }
 
 enum Slot {
@@ -36,21 +37,10 @@ impl Slot {
     }
 }
 
-type Job = Box<dyn FnOnce(&mut Slot) + Send>;
-
 impl DoorThread {
     pub(super) async fn unconfigured(store: Store) -> Result<DoorThread, Error> {
-        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("guichet-door".into())
-            .spawn(move || {
-                let mut slot = Slot::Store(store);
-                while let Ok(job) = queue.recv() {
-                    job(&mut slot);
-                }
-            })
-            .map_err(|e| Error::DataDir(format!("cannot start the door thread: {e}")))?;
-        Ok(DoorThread { jobs })
+        let actor = Actor::start("guichet-door", move || Ok(Slot::Store(store))).await?;
+        Ok(DoorThread { actor })
     }
 
     async fn run<T, F>(&self, job: F) -> Result<T, Error>
@@ -58,13 +48,7 @@ impl DoorThread {
         F: FnOnce(&mut Slot) -> Result<T, Error> + Send + 'static,
         T: Send + 'static,
     {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        self.jobs
-            .send(Box::new(move |slot| {
-                let _ = reply.send(job(slot));
-            }))
-            .map_err(|_| Error::StoreClosed)?;
-        answer.await.map_err(|_| Error::StoreClosed)?
+        self.actor.call(job).await
     }
 
     /// Runs `job` on the scanner (paired and configured).

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::Store;
 use crate::Error;
-use crate::booking::{Hold, HoldItem, HoldStatus, Order, OrderStatus, Ticket, TicketStatus};
+use crate::model::booking::{Hold, HoldItem, HoldStatus, Order, OrderStatus, Ticket, TicketStatus};
 
 /// An operation as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -92,6 +92,7 @@ impl Store {
         Ok(())
     }
 
+    #[cfg(any(test, feature = "internals"))]
     /// Revokes a ticket (a revocation synced or entered by staff).
     pub fn revoke(&mut self, event_id: Uuid, ticket_id: Uuid) -> Result<(), Error> {
         self.conn.execute(

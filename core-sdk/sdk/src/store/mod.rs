@@ -7,10 +7,12 @@
 //! per scan, measured in the crate README's benchmark.
 //!
 //! The store does blocking disk I/O; async hosts call it from a dedicated thread or
-//! `spawn_blocking`. [`StoreHandle`] is that thread: the [`crate::Client`] owns one and
-//! sends it closures over `&mut Store`.
+//! `spawn_blocking`. The SDK runs it on its one actor thread (`actor`): [`StoreHandle`] is
+//! the client's, and a door's scanner store runs on the same kind of thread.
 
+pub(crate) mod actor;
 mod booking;
+mod catalog;
 mod client_meta;
 mod door_sync;
 mod event_config;
@@ -20,10 +22,13 @@ mod scans;
 mod wallet;
 
 pub use booking::{Completion, OperationRow};
+pub(crate) use catalog::Change as CatalogChange;
 pub use door_sync::{Applied, KnownScan, PulledPage, SyncedScan};
 pub use event_config::EventConfig;
 pub use handle::StoreHandle;
-pub use scans::{ScanRecord, TicketRecord};
+pub use scans::ScanRecord;
+#[cfg(any(test, feature = "internals"))]
+pub use scans::TicketRecord;
 
 use std::path::Path;
 
@@ -47,6 +52,7 @@ impl Store {
         Self::setup(Connection::open_with_flags(path, flags)?)
     }
 
+    #[cfg(any(test, feature = "internals"))]
     /// A private in-memory database (tests, previews).
     pub fn open_in_memory() -> Result<Store, Error> {
         Self::setup(Connection::open_in_memory()?)
@@ -69,6 +75,7 @@ impl Store {
         Ok(store)
     }
 
+    #[cfg(any(test, feature = "internals"))]
     /// Schema version of the open database.
     pub fn schema_version(&self) -> Result<u32, Error> {
         migrations::version(&self.conn)

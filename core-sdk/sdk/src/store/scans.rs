@@ -31,6 +31,7 @@ pub struct ScanRecord {
     pub ticket_id: Option<Uuid>,
 }
 
+#[cfg(any(test, feature = "internals"))]
 /// A ticket this device has verified at least once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketRecord {
@@ -156,6 +157,7 @@ impl Store {
         row.map(into_scan).transpose()
     }
 
+    #[cfg(any(test, feature = "internals"))]
     /// Every scan, in the order sync uses: device time, then scan id.
     pub fn scans(&self) -> Result<Vec<ScanRecord>, Error> {
         let mut stmt = self
@@ -167,6 +169,7 @@ impl Store {
         rows.into_iter().map(into_scan).collect()
     }
 
+    #[cfg(any(test, feature = "internals"))]
     /// How many scans are stored.
     pub fn scan_count(&self) -> Result<i64, Error> {
         Ok(self
@@ -174,6 +177,7 @@ impl Store {
             .query_row("SELECT count(*) FROM scans", [], |r| r.get(0))?)
     }
 
+    #[cfg(any(test, feature = "internals"))]
     /// A known ticket.
     pub fn ticket(&self, ticket_id: &Uuid) -> Result<Option<TicketRecord>, Error> {
         let row = self

@@ -5,7 +5,7 @@ use rusqlite::params;
 
 use super::Store;
 use crate::Error;
-use crate::wallet::EventSummary;
+use crate::model::wallet::EventSummary;
 
 impl Store {
     /// Saves events' summaries (replacing older ones).

@@ -6,9 +6,9 @@ use guichet_domain::text;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 
-use super::{CatalogEvent, CatalogTicketType, EventSearch, SearchHit};
+use super::Store;
 use crate::Error;
-use crate::store::Store;
+use crate::model::catalog::{CatalogEvent, CatalogTicketType, EventSearch, SearchHit};
 
 /// Most matches a text search ranks by relevance (see [`Store::search_catalog`]).
 const RANKED: usize = 1_000;
@@ -149,6 +149,7 @@ impl Store {
         found.map(with_types).transpose()
     }
 
+    #[cfg(any(test, feature = "internals"))]
     /// How many events are cached.
     pub fn catalog_len(&self) -> Result<i64, Error> {
         Ok(self
