@@ -3328,25 +3328,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_guichet_ffi_checksum_func_open_client() != 4015) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_guichet_ffi_checksum_method_booking_checkout() != 47497) {
+    if (uniffi_guichet_ffi_checksum_method_booking_checkout() != 9251) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_guichet_ffi_checksum_method_booking_hold() != 31047) {
+    if (uniffi_guichet_ffi_checksum_method_booking_hold() != 30388) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_guichet_ffi_checksum_method_booking_hold_status() != 27514) {
+    if (uniffi_guichet_ffi_checksum_method_booking_hold_status() != 30219) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_booking_pending() != 40820) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_guichet_ffi_checksum_method_booking_refresh_hold() != 29451) {
+    if (uniffi_guichet_ffi_checksum_method_booking_refresh_hold() != 37628) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_guichet_ffi_checksum_method_booking_refund() != 39460) {
+    if (uniffi_guichet_ffi_checksum_method_booking_refund() != 42496) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_guichet_ffi_checksum_method_booking_release() != 20135) {
+    if (uniffi_guichet_ffi_checksum_method_booking_release() != 3420) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_booking_resume() != 51607) {
@@ -3355,16 +3355,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_guichet_ffi_checksum_method_booking_resume_task() != 51864) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_guichet_ffi_checksum_method_booking_seconds_left() != 7141) {
+    if (uniffi_guichet_ffi_checksum_method_booking_seconds_left() != 45545) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_catalog_availability() != 74) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_guichet_ffi_checksum_method_catalog_event() != 26254) {
+    if (uniffi_guichet_ffi_checksum_method_catalog_event() != 62894) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_guichet_ffi_checksum_method_catalog_search() != 15286) {
+    if (uniffi_guichet_ffi_checksum_method_catalog_search() != 40826) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_catalog_sync() != 30573) {
@@ -3442,10 +3442,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_guichet_ffi_checksum_method_organizer_update_ticket_type() != 58557) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_guichet_ffi_checksum_method_wallet_order() != 47539) {
+    if (uniffi_guichet_ffi_checksum_method_wallet_order() != 60787) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_guichet_ffi_checksum_method_wallet_orders() != 53994) {
+    if (uniffi_guichet_ffi_checksum_method_wallet_orders() != 11042) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_wallet_qr_png() != 27354) {

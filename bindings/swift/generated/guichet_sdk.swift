@@ -1968,6 +1968,75 @@ public func FfiConverterTypeDoorOptions_lower(_ value: DoorOptions) -> RustBuffe
 
 
 /**
+ * A scan's outcome at the door, and whether the server took part in it.
+ */
+public struct DoorScan: Equatable, Hashable {
+    /**
+     * What to show (already durable).
+     */
+    public var outcome: ScanOutcome
+    /**
+     * The server decided (online); `false`: decided from local knowledge alone.
+     */
+    public var online: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What to show (already durable).
+         */outcome: ScanOutcome, 
+        /**
+         * The server decided (online); `false`: decided from local knowledge alone.
+         */online: Bool) {
+        self.outcome = outcome
+        self.online = online
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DoorScan: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDoorScan: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DoorScan {
+        return
+            try DoorScan(
+                outcome: FfiConverterTypeScanOutcome.read(from: &buf), 
+                online: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DoorScan, into buf: inout [UInt8]) {
+        FfiConverterTypeScanOutcome.write(value.outcome, into: &buf)
+        FfiConverterBool.write(value.online, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDoorScan_lift(_ buf: RustBuffer) throws -> DoorScan {
+    return try FfiConverterTypeDoorScan.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDoorScan_lower(_ value: DoorScan) -> RustBuffer {
+    return FfiConverterTypeDoorScan.lower(value)
+}
+
+
+/**
  * What a door's screen shows besides the decision: where it stands and how fresh it is.
  */
 public struct DoorStatus: Equatable, Hashable {
@@ -3803,6 +3872,97 @@ public func FfiConverterTypeSalesReportData_lower(_ value: SalesReportData) -> R
 
 
 /**
+ * What a scan gave: the decision to show, and the stored scan's id.
+ */
+public struct ScanOutcome: Equatable, Hashable {
+    /**
+     * The stored scan (already durable when this value exists).
+     */
+    public var scanId: Uuid
+    /**
+     * Admitted or rejected, and why.
+     */
+    public var decision: Decision
+    /**
+     * The ticket's verified claims, for the staff screen; `None` if the credential was not
+     * genuine for this event.
+     */
+    public var ticket: TicketClaims?
+    /**
+     * Device clock at the scan, unix milliseconds.
+     */
+    public var deviceTimeMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The stored scan (already durable when this value exists).
+         */scanId: Uuid, 
+        /**
+         * Admitted or rejected, and why.
+         */decision: Decision, 
+        /**
+         * The ticket's verified claims, for the staff screen; `None` if the credential was not
+         * genuine for this event.
+         */ticket: TicketClaims?, 
+        /**
+         * Device clock at the scan, unix milliseconds.
+         */deviceTimeMs: Int64) {
+        self.scanId = scanId
+        self.decision = decision
+        self.ticket = ticket
+        self.deviceTimeMs = deviceTimeMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ScanOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanOutcome: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanOutcome {
+        return
+            try ScanOutcome(
+                scanId: FfiConverterTypeUuid.read(from: &buf), 
+                decision: FfiConverterTypeDecision.read(from: &buf), 
+                ticket: FfiConverterOptionTypeTicketClaims.read(from: &buf), 
+                deviceTimeMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ScanOutcome, into buf: inout [UInt8]) {
+        FfiConverterTypeUuid.write(value.scanId, into: &buf)
+        FfiConverterTypeDecision.write(value.decision, into: &buf)
+        FfiConverterOptionTypeTicketClaims.write(value.ticket, into: &buf)
+        FfiConverterInt64.write(value.deviceTimeMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanOutcome_lift(_ buf: RustBuffer) throws -> ScanOutcome {
+    return try FfiConverterTypeScanOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanOutcome_lower(_ value: ScanOutcome) -> RustBuffer {
+    return FfiConverterTypeScanOutcome.lower(value)
+}
+
+
+/**
  * A door scan as every shell shows it: flat (no enum carrying data, so uniffi, Dart and
  * TypeScript hold it as a plain record), made from a [`DoorScan`] with `From`.
  */
@@ -4523,6 +4683,71 @@ public func FfiConverterTypeTicket_lower(_ value: Ticket) -> RustBuffer {
 
 
 /**
+ * The facts a credential certifies.
+ */
+public struct TicketClaims: Equatable, Hashable {
+    public var ticketId: Uuid
+    public var eventId: Uuid
+    public var ticketTypeId: Uuid
+    public var validity: Validity
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(ticketId: Uuid, eventId: Uuid, ticketTypeId: Uuid, validity: Validity) {
+        self.ticketId = ticketId
+        self.eventId = eventId
+        self.ticketTypeId = ticketTypeId
+        self.validity = validity
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TicketClaims: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTicketClaims: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TicketClaims {
+        return
+            try TicketClaims(
+                ticketId: FfiConverterTypeUuid.read(from: &buf), 
+                eventId: FfiConverterTypeUuid.read(from: &buf), 
+                ticketTypeId: FfiConverterTypeUuid.read(from: &buf), 
+                validity: FfiConverterTypeValidity.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TicketClaims, into buf: inout [UInt8]) {
+        FfiConverterTypeUuid.write(value.ticketId, into: &buf)
+        FfiConverterTypeUuid.write(value.eventId, into: &buf)
+        FfiConverterTypeUuid.write(value.ticketTypeId, into: &buf)
+        FfiConverterTypeValidity.write(value.validity, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTicketClaims_lift(_ buf: RustBuffer) throws -> TicketClaims {
+    return try FfiConverterTypeTicketClaims.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTicketClaims_lower(_ value: TicketClaims) -> RustBuffer {
+    return FfiConverterTypeTicketClaims.lower(value)
+}
+
+
+/**
  * A ticket type's details.
  */
 public struct TicketTypeDraft: Equatable, Hashable {
@@ -4850,6 +5075,76 @@ public func FfiConverterTypeTicketTypeSales_lower(_ value: TicketTypeSales) -> R
 
 
 /**
+ * A ticket's validity window as it crosses: unix seconds, `from` inclusive, `until`
+ * exclusive.
+ */
+public struct ValidityWindow: Equatable, Hashable {
+    /**
+     * Admits from (unix seconds, inclusive).
+     */
+    public var from: Int64
+    /**
+     * Admits until (unix seconds, exclusive).
+     */
+    public var until: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Admits from (unix seconds, inclusive).
+         */from: Int64, 
+        /**
+         * Admits until (unix seconds, exclusive).
+         */until: Int64) {
+        self.from = from
+        self.until = until
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ValidityWindow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeValidityWindow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ValidityWindow {
+        return
+            try ValidityWindow(
+                from: FfiConverterInt64.read(from: &buf), 
+                until: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ValidityWindow, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.from, into: &buf)
+        FfiConverterInt64.write(value.until, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeValidityWindow_lift(_ buf: RustBuffer) throws -> ValidityWindow {
+    return try FfiConverterTypeValidityWindow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeValidityWindow_lower(_ value: ValidityWindow) -> RustBuffer {
+    return FfiConverterTypeValidityWindow.lower(value)
+}
+
+
+/**
  * What a wallet sync brought.
  */
 public struct WalletSync: Equatable, Hashable {
@@ -5110,6 +5405,147 @@ public func FfiConverterTypeChange_lift(_ buf: RustBuffer) throws -> Change {
 #endif
 public func FfiConverterTypeChange_lower(_ value: Change) -> RustBuffer {
     return FfiConverterTypeChange.lower(value)
+}
+
+
+
+/**
+ * The door's answer.
+ */
+
+public enum Decision: Equatable, Hashable {
+    
+    case admitted
+    case rejected(ScanRejection
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Decision: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDecision: FfiConverterRustBuffer {
+    typealias SwiftType = Decision
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Decision {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .admitted
+        
+        case 2: return .rejected(try FfiConverterTypeScanRejection.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Decision, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .admitted:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .rejected(v1):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeScanRejection.write(v1, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDecision_lift(_ buf: RustBuffer) throws -> Decision {
+    return try FfiConverterTypeDecision.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDecision_lower(_ value: Decision) -> RustBuffer {
+    return FfiConverterTypeDecision.lower(value)
+}
+
+
+
+/**
+ * Which way a person goes through a gate.
+ */
+
+public enum Direction: Equatable, Hashable {
+    
+    case entry
+    case exit
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Direction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDirection: FfiConverterRustBuffer {
+    typealias SwiftType = Direction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Direction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .entry
+        
+        case 2: return .exit
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Direction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .entry:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .exit:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDirection_lift(_ buf: RustBuffer) throws -> Direction {
+    return try FfiConverterTypeDirection.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDirection_lower(_ value: Direction) -> RustBuffer {
+    return FfiConverterTypeDirection.lower(value)
 }
 
 
@@ -5537,6 +5973,96 @@ public func FfiConverterTypeHoldStatus_lift(_ buf: RustBuffer) throws -> HoldSta
 #endif
 public func FfiConverterTypeHoldStatus_lower(_ value: HoldStatus) -> RustBuffer {
     return FfiConverterTypeHoldStatus.lower(value)
+}
+
+
+
+/**
+ * Why a credential is `invalid`.
+ */
+
+public enum InvalidCause: Equatable, Hashable {
+    
+    case malformed
+    case unsupportedVersion
+    case unknownKey
+    case retiredKey
+    case badSignature
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension InvalidCause: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInvalidCause: FfiConverterRustBuffer {
+    typealias SwiftType = InvalidCause
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InvalidCause {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .malformed
+        
+        case 2: return .unsupportedVersion
+        
+        case 3: return .unknownKey
+        
+        case 4: return .retiredKey
+        
+        case 5: return .badSignature
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: InvalidCause, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .malformed:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .unsupportedVersion:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .unknownKey:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .retiredKey:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .badSignature:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInvalidCause_lift(_ buf: RustBuffer) throws -> InvalidCause {
+    return try FfiConverterTypeInvalidCause.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInvalidCause_lower(_ value: InvalidCause) -> RustBuffer {
+    return FfiConverterTypeInvalidCause.lower(value)
 }
 
 
@@ -6131,6 +6657,210 @@ public func FfiConverterTypeRole_lower(_ value: Role) -> RustBuffer {
 
 
 /**
+ * The server's classification of one scan.
+ */
+
+public enum ScanClass: Equatable, Hashable {
+    
+    case admitted
+    case duplicateEntry
+    case exited
+    case rejected
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ScanClass: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanClass: FfiConverterRustBuffer {
+    typealias SwiftType = ScanClass
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanClass {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .admitted
+        
+        case 2: return .duplicateEntry
+        
+        case 3: return .exited
+        
+        case 4: return .rejected
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ScanClass, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .admitted:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .duplicateEntry:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .exited:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .rejected:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanClass_lift(_ buf: RustBuffer) throws -> ScanClass {
+    return try FfiConverterTypeScanClass.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanClass_lower(_ value: ScanClass) -> RustBuffer {
+    return FfiConverterTypeScanClass.lower(value)
+}
+
+
+
+/**
+ * Why a scan was refused.
+ */
+
+public enum ScanRejection: Equatable, Hashable {
+    
+    case invalid(InvalidCause
+    )
+    case wrongEvent
+    case notOnList
+    case revoked
+    case notYetValid
+    case expired
+    case alreadyInside
+    case alreadyUsed
+    case notInside
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ScanRejection: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanRejection: FfiConverterRustBuffer {
+    typealias SwiftType = ScanRejection
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanRejection {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .invalid(try FfiConverterTypeInvalidCause.read(from: &buf)
+        )
+        
+        case 2: return .wrongEvent
+        
+        case 3: return .notOnList
+        
+        case 4: return .revoked
+        
+        case 5: return .notYetValid
+        
+        case 6: return .expired
+        
+        case 7: return .alreadyInside
+        
+        case 8: return .alreadyUsed
+        
+        case 9: return .notInside
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ScanRejection, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .invalid(v1):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeInvalidCause.write(v1, into: &buf)
+            
+        
+        case .wrongEvent:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .notOnList:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .revoked:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .notYetValid:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .alreadyInside:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .alreadyUsed:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .notInside:
+            writeInt(&buf, Int32(9))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanRejection_lift(_ buf: RustBuffer) throws -> ScanRejection {
+    return try FfiConverterTypeScanRejection.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanRejection_lower(_ value: ScanRejection) -> RustBuffer {
+    return FfiConverterTypeScanRejection.lower(value)
+}
+
+
+
+/**
  * Which long-running task a progress report is about.
  */
 
@@ -6504,6 +7234,30 @@ fileprivate struct FfiConverterOptionTypeNear: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeTicketClaims: FfiConverterRustBuffer {
+    typealias SwiftType = TicketClaims?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTicketClaims.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTicketClaims.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeTimestamp: FfiConverterRustBuffer {
     typealias SwiftType = Timestamp?
 
@@ -6852,6 +7606,46 @@ public func FfiConverterTypeUuid_lift(_ value: RustBuffer) throws -> Uuid {
 #endif
 public func FfiConverterTypeUuid_lower(_ value: Uuid) -> RustBuffer {
     return FfiConverterTypeUuid.lower(value)
+}
+
+
+
+public typealias Validity = ValidityWindow
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeValidity: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Validity {
+        return try FfiConverterTypeValidityWindow.read(from: &buf)
+    }
+
+    public static func write(_ value: Validity, into buf: inout [UInt8]) {
+        return FfiConverterTypeValidityWindow.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> Validity {
+        return try FfiConverterTypeValidityWindow_lift(value)
+    }
+
+    public static func lower(_ value: Validity) -> RustBuffer {
+        return FfiConverterTypeValidityWindow_lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeValidity_lift(_ value: RustBuffer) throws -> Validity {
+    return try FfiConverterTypeValidity.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeValidity_lower(_ value: Validity) -> RustBuffer {
+    return FfiConverterTypeValidity.lower(value)
 }
 
 

@@ -67,6 +67,7 @@ impl Default for DoorOptions {
 
 /// A scan's outcome at the door, and whether the server took part in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DoorScan {
     /// What to show (already durable).
     pub outcome: ScanOutcome,

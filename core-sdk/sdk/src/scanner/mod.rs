@@ -48,6 +48,7 @@ use uuid::Uuid;
 
 /// What a scan gave: the decision to show, and the stored scan's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ScanOutcome {
     /// The stored scan (already durable when this value exists).
     pub scan_id: Uuid,
