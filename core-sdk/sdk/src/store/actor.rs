@@ -96,14 +96,19 @@ mod tests {
             .await
             .unwrap();
         assert_ne!(here, there);
-        for i in 0..5 {
-            actor
-                .call(move |v| {
-                    v.push(i);
-                    Ok(())
-                })
-                .await
-                .unwrap();
+        // Five calls in flight at once (join! sends each at its first poll, in order, and
+        // none waits for another; the earlier jobs are the slower ones): an actor that ran
+        // jobs concurrently or out of order would not leave 0..5 in order.
+        let push = |i: u32| {
+            actor.call(move |v: &mut Vec<u32>| {
+                std::thread::sleep(std::time::Duration::from_millis(u64::from(5 - i)));
+                v.push(i);
+                Ok(())
+            })
+        };
+        let (a, b, c, d, e) = tokio::join!(push(0), push(1), push(2), push(3), push(4));
+        for done in [a, b, c, d, e] {
+            done.unwrap();
         }
         assert_eq!(
             actor.call(|v| Ok(v.clone())).await.unwrap(),
