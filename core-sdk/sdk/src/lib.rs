@@ -16,6 +16,8 @@
 //! - [`wallet`] — the account's tickets offline, with QR codes, refreshed by a sync.
 //! - [`organizer`] — events, ticket types, sales report, attendee list with search.
 //! - [`check_in`] — the organizer's doors: check-in lists, scanner pairing, devices, alerts.
+//! - [`live`] — live updates (sales, check-ins, an order) over the server's GraphQL
+//!   subscriptions, reconnecting with back-off.
 //! - [`notify`] — progress and change listeners with cancellable [`notify::TaskHandle`]s.
 //! - [`scanner`] — the door scanner: offline admission decisions over the domain's
 //!   credential rules, every scan committed to the local store before its decision returns.
@@ -39,6 +41,7 @@ pub mod check_in;
 mod client;
 mod core;
 mod error;
+pub mod live;
 mod model;
 pub mod notify;
 pub mod organizer;

@@ -43,6 +43,7 @@ operations!(
     MyTickets,
     WalletEvent,
     Availability,
+    OrderUpdated,
 );
 operations!(
     "graphql/organizer.graphql": CreateEvent,
@@ -53,6 +54,7 @@ operations!(
     MyEvents,
     SalesReport,
     Attendees,
+    SalesUpdated,
 );
 
 operations!(
@@ -62,6 +64,7 @@ operations!(
     ScannerDevices,
     RevokeScanner,
     DuplicateAlerts,
+    CheckInsUpdated,
 );
 operations!("graphql/catalog.graphql": CatalogChanges);
 operations!("graphql/scanner.graphql": RedeemPairing, ScannerSync, PushScans, AdmitScan);

@@ -185,7 +185,7 @@ impl Client {
         Ok(account)
     }
 
-    async fn access_token(&self) -> Result<String, Error> {
+    pub(crate) async fn access_token(&self) -> Result<String, Error> {
         let mut guard = self.inner.session.lock().await;
         let session = guard.as_ref().ok_or(Error::NotSignedIn)?;
         let margin = chrono::Duration::seconds(EXPIRY_MARGIN_SECS);
@@ -195,7 +195,7 @@ impl Client {
         self.refresh_locked(&mut guard).await
     }
 
-    async fn refresh_after_rejection(&self, rejected: &str) -> Result<String, Error> {
+    pub(crate) async fn refresh_after_rejection(&self, rejected: &str) -> Result<String, Error> {
         let mut guard = self.inner.session.lock().await;
         let session = guard.as_ref().ok_or(Error::NotSignedIn)?;
         if session.access_token != rejected {

@@ -241,6 +241,11 @@ impl Client {
         self.inner.listeners.add(listener)
     }
 
+    /// How long opening a live-updates connection may take.
+    pub(crate) fn live_connect_timeout(&self) -> std::time::Duration {
+        self.inner.core.request_timeout
+    }
+
     /// The runtime the client's background tasks spawn on.
     pub(crate) fn runtime(&self) -> &tokio::runtime::Handle {
         self.inner.core.runtime.handle()
