@@ -127,6 +127,8 @@ pub(crate) struct Core {
     pub api: Api,
     pub secrets: Arc<dyn SecretStore>,
     pub runtime: Runtime,
+    /// Timeouts and user agent, also for requests to an identity provider.
+    pub http: HttpConfig,
 }
 
 impl Core {
@@ -147,6 +149,7 @@ impl Core {
             api: Api::new(transport),
             secrets,
             runtime: Runtime::pick(setup.runtime)?,
+            http: setup.http,
         })
     }
 

@@ -7,6 +7,7 @@
 
 mod auth;
 mod handles;
+mod provider;
 mod sync;
 
 pub use handles::{Booking, Catalog, CheckIn, Organizer, Wallet};

@@ -1,7 +1,9 @@
 //! The signed-in account and its tokens.
 
+pub mod oidc;
 mod secrets;
 
+pub use oidc::{BrowserOpener, OidcConfig, OpenError, ProviderError, ProviderSignIn};
 pub use secrets::{FileSecretStore, SecretStore};
 
 use chrono::{DateTime, Utc};
@@ -64,8 +66,13 @@ impl std::fmt::Debug for SignUp {
 pub(crate) struct Session {
     pub access_token: String,
     pub access_expires_at: DateTime<Utc>,
+    /// Empty when a provider gave no refresh token.
     pub refresh_token: String,
     pub account: Account,
+    /// The identity provider that issued the tokens, for a session signed in through one:
+    /// it refreshes at the provider's token endpoint. `None` for Guichet's own log-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<oidc::ProviderSession>,
 }
 
 impl std::fmt::Debug for Session {
@@ -108,6 +115,7 @@ mod tests {
                 display_name: "Ann".into(),
                 role: Role::Organizer,
             },
+            provider: None,
         };
         let text = serde_json::to_string_pretty(&session).unwrap();
         insta::assert_snapshot!(text);
