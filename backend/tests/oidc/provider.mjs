@@ -13,7 +13,8 @@
 //   guichet-short / secret-guichet-short          like guichet-attendee, tokens live 2 s
 // The resource https://api.guichet.test gets audience `guichet-api`; any other resource
 // gets `other-api`. `guichet-app` is a public client for the authorization-code flow with
-// PKCE (redirects to any loopback port), for the SDK.
+// PKCE (redirects to any loopback port), for the SDK: its development log-in page takes any
+// login name `x`, whose tokens carry email `x@idp.test` and no roles.
 import http from 'node:http';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -75,7 +76,9 @@ server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
       },
     },
     extraTokenClaims: (ctx, token) => {
-      const person = people[token.clientId];
+      const person = token.accountId
+        ? { email: `${token.accountId}@idp.test`, roles: [] }
+        : people[token.clientId];
       return person ? { email: person.email, roles: person.roles } : undefined;
     },
     pkce: { required: () => true },

@@ -9,6 +9,7 @@ mod catalog;
 mod check_in;
 mod door_simulation;
 mod faults;
+mod oidc;
 mod organizer;
 mod scanner_sync;
 mod session;
