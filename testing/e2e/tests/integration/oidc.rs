@@ -424,3 +424,44 @@ async fn a_mobile_host_gives_the_redirect_to_the_sdk() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unauthenticated, "{error}");
 }
+
+/// The saved session, as the file secret store keeps it.
+fn saved_session(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("secrets/session.secret")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_session_refreshes_at_the_provider_and_ends_when_it_refuses() {
+    let provider = Provider::start();
+    let server = server_trusting(&provider).await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = server.client(dir.path()).open().await.unwrap();
+    // Access tokens of this client live 20 s: inside the SDK's refresh margin, so every
+    // signed-in call refreshes first.
+    let mut config = provider.config();
+    config.client_id = "guichet-app-short".into();
+    let opener = TestOpener::new(Opening::Provider(Plan::LogIn("ida")));
+    let account = client.sign_in_with_provider(config, opener).await.unwrap();
+    let first = saved_session(dir.path());
+
+    assert_eq!(client.me().await.unwrap().id, account.id);
+    let second = saved_session(dir.path());
+    assert_ne!(second["access_token"], first["access_token"]);
+    // The provider rotates refresh tokens of public clients.
+    assert_ne!(second["refresh_token"], first["refresh_token"]);
+    assert_eq!(second["provider"], first["provider"]);
+    drop(client);
+
+    // The first refresh token again: the provider refuses it (and ends the grant), so the
+    // session ends here too.
+    std::fs::write(dir.path().join("secrets/session.secret"), first.to_string()).unwrap();
+    let again = server.client(dir.path()).open().await.unwrap();
+    assert_eq!(again.account().await.unwrap().id, account.id);
+    assert_eq!(
+        again.me().await.unwrap_err().kind(),
+        ErrorKind::SessionExpired
+    );
+    assert!(again.account().await.is_none());
+    assert!(!dir.path().join("secrets/session.secret").exists());
+}
