@@ -16,7 +16,7 @@ use crate::session::oidc::{self, Endpoints, ProviderSession, Tokens};
 use crate::session::{Account, BrowserOpener, OidcConfig, ProviderError, ProviderSignIn, Session};
 
 /// How long a desktop sign-in waits for the user to come back from the browser.
-pub const PROVIDER_SIGN_IN_WAIT: Duration = Duration::from_secs(300);
+pub(crate) const PROVIDER_SIGN_IN_WAIT: Duration = Duration::from_secs(300);
 
 impl Client {
     /// Starts a sign-in through the provider `config` names: discovers it and draws the
@@ -54,8 +54,8 @@ impl Client {
 
     /// Signs in through the provider on a desktop: listens on a loopback port (the port of
     /// `config.redirect_uri`, `http://127.0.0.1/…`, or a free one when it names none), has
-    /// `opener` open the authorization URL, waits up to [`PROVIDER_SIGN_IN_WAIT`] for the
-    /// browser's redirect, answers it with a page the user may close, and finishes as
+    /// `opener` open the authorization URL, waits up to five minutes for the browser's
+    /// redirect, answers it with a page the user may close, and finishes as
     /// [`Client::finish_provider_sign_in`] does.
     pub async fn sign_in_with_provider(
         &self,

@@ -122,6 +122,20 @@ mod tests {
         assert_eq!(serde_json::from_str::<Session>(&text).unwrap(), session);
         let debug = format!("{session:?}");
         assert!(!debug.contains("secret"), "{debug}");
+        // A session signed in through a provider also names where it refreshes.
+        let provider = Session {
+            provider: Some(oidc::ProviderSession {
+                issuer: "https://idp.example.org".into(),
+                client_id: "guichet-app".into(),
+                token_endpoint: "https://idp.example.org/token".into(),
+                revocation_endpoint: None,
+                resource: Some("https://api.example.org".into()),
+            }),
+            ..session.clone()
+        };
+        let text = serde_json::to_string_pretty(&provider).unwrap();
+        insta::assert_snapshot!("provider_session", text);
+        assert_eq!(serde_json::from_str::<Session>(&text).unwrap(), provider);
         let new = SignUp {
             email: "a@b.c".into(),
             password: "hunter2hunter2".into(),

@@ -124,7 +124,7 @@ pub(crate) async fn begin(
     let issuer =
         reqwest::Url::parse(&config.issuer).map_err(|e| invalid("issuer", &e.to_string()))?;
     if !matches!(issuer.scheme(), "http" | "https") {
-        return Err(invalid("issuer", "use an https:// URL"));
+        return Err(invalid("issuer", "use an http:// or https:// URL"));
     }
     let found = endpoints.discover(&config.issuer).await?;
     let mut scopes: Vec<&str> = vec!["openid"];
@@ -237,9 +237,9 @@ impl ProviderSignIn {
     }
 
     /// The ID token came straight from the token endpoint over the connection the SDK
-    /// opened, so its issuer is the endpoint's (OpenID Connect Core §3.1.3.7, 6): its
-    /// claims are checked, its signature is left to the server, which verifies the access
-    /// token it is given.
+    /// opened, which OpenID Connect Core §3.1.3.7 (6) accepts in place of checking its
+    /// signature: its claims are checked here. The access token's signature is the
+    /// server's to verify, on every call.
     fn check_id_token(&self, id_token: &str) -> Result<(), ProviderError> {
         #[derive(Deserialize)]
         struct Claims {
