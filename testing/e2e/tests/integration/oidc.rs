@@ -465,3 +465,29 @@ async fn a_provider_session_refreshes_at_the_provider_and_ends_when_it_refuses()
     assert!(again.account().await.is_none());
     assert!(!dir.path().join("secrets/session.secret").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_does_not_trust_the_issuer_refuses_its_tokens() {
+    let provider = Provider::start();
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = server.client(dir.path()).open().await.unwrap();
+    let mut config = provider.config();
+    config.redirect_uri = "http://127.0.0.1:9/callback".into();
+    let pending = client.begin_provider_sign_in(config.clone()).await.unwrap();
+    let back = Browser::new()
+        .walk(
+            &pending.authorization_url,
+            &config.redirect_uri,
+            &Plan::LogIn("ivy"),
+        )
+        .await;
+    // The provider signed the user in; the server does not accept its token.
+    let error = client
+        .finish_provider_sign_in(pending, &back)
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Unauthenticated, "{error}");
+    assert!(client.account().await.is_none());
+    assert!(!dir.path().join("secrets/session.secret").exists());
+}
