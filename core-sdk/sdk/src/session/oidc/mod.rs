@@ -1,13 +1,13 @@
 //! Sign-in through an OpenID Connect provider: the authorization-code flow with PKCE
 //! (RFC 7636, S256) for native apps (RFC 8252).
 //!
-//! [`begin`] discovers the provider and draws a PKCE verifier, a `state` and a `nonce`;
+//! `begin` discovers the provider and draws a PKCE verifier, a `state` and a `nonce`;
 //! the host sends the user to [`ProviderSignIn::authorization_url`]; the provider
-//! redirects back; [`ProviderSignIn::code_from`] checks the redirect (state, issuer,
+//! redirects back; `ProviderSignIn::code_from` checks the redirect (state, issuer,
 //! redirect URI; an `error=` becomes [`ProviderError::Refused`]); the code is exchanged at
 //! the token endpoint with the verifier, and the ID token's issuer, audience and nonce are
 //! checked. The [`crate::Client`] wraps this for hosts (`begin_provider_sign_in`,
-//! `finish_provider_sign_in`, `sign_in_with_provider` over a [`loopback`] listener).
+//! `finish_provider_sign_in`, `sign_in_with_provider` over a `loopback` listener).
 
 mod endpoints;
 mod error;
