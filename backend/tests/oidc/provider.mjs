@@ -13,7 +13,9 @@
 //   guichet-short / secret-guichet-short          like guichet-attendee, tokens live 2 s
 // The resource https://api.guichet.test gets audience `guichet-api`; any other resource
 // gets `other-api`. `guichet-app` is a public client for the authorization-code flow with
-// PKCE (redirects to any loopback port), for the SDK.
+// PKCE (redirects to any loopback port), for the SDK: its development log-in page takes any
+// login name `x`, whose tokens carry email `x@idp.test` and no roles. `guichet-app-short` is
+// the same client with access tokens that live 20 s (the SDK refreshes them on every use).
 import http from 'node:http';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -48,14 +50,14 @@ server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
         redirect_uris: [],
         response_types: [],
       })),
-      {
-        client_id: 'guichet-app',
+      ...['guichet-app', 'guichet-app-short'].map((id) => ({
+        client_id: id,
         token_endpoint_auth_method: 'none',
         application_type: 'native',
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         redirect_uris: ['http://127.0.0.1/callback'],
-      },
+      })),
     ],
     jwks: { keys: [signingKey()] },
     features: {
@@ -69,13 +71,18 @@ server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
           scope: 'api',
           audience: resource === API ? 'guichet-api' : 'other-api',
           accessTokenFormat: 'jwt',
-          accessTokenTTL: ctx.oidc.client?.clientId === 'guichet-short' ? 2 : 600,
+          accessTokenTTL: {
+            'guichet-short': 2,
+            'guichet-app-short': 20,
+          }[ctx.oidc.client?.clientId] ?? 600,
           jwt: { sign: { alg: 'RS256' } },
         }),
       },
     },
     extraTokenClaims: (ctx, token) => {
-      const person = people[token.clientId];
+      const person = token.accountId
+        ? { email: `${token.accountId}@idp.test`, roles: [] }
+        : people[token.clientId];
       return person ? { email: person.email, roles: person.roles } : undefined;
     },
     pkce: { required: () => true },

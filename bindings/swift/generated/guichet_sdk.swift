@@ -3307,6 +3307,113 @@ public func FfiConverterTypeOfflineDoorConfig_lower(_ value: OfflineDoorConfig) 
 
 
 /**
+ * A provider and this app's registration at it, as plain data.
+ */
+public struct OidcConfig: Equatable, Hashable {
+    /**
+     * The issuer (`https://login.example.org`); its discovery document is read from
+     * `<issuer>/.well-known/openid-configuration`.
+     */
+    public var issuer: String
+    /**
+     * This app's public client id at the provider.
+     */
+    public var clientId: String
+    /**
+     * Where the provider sends the user back: a loopback URL
+     * (`http://127.0.0.1/callback`) for desktop hosts, whose port the SDK picks, or the
+     * app's own scheme (`org.example.app:/callback`) for mobile hosts.
+     */
+    public var redirectUri: String
+    /**
+     * Scopes to ask for; `openid` is added when missing. `offline_access` asks for a
+     * refresh token (and makes the provider show its consent page).
+     */
+    public var scopes: [String]
+    /**
+     * The API the access token is for (RFC 8707), if the provider wants it named.
+     */
+    public var resource: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The issuer (`https://login.example.org`); its discovery document is read from
+         * `<issuer>/.well-known/openid-configuration`.
+         */issuer: String, 
+        /**
+         * This app's public client id at the provider.
+         */clientId: String, 
+        /**
+         * Where the provider sends the user back: a loopback URL
+         * (`http://127.0.0.1/callback`) for desktop hosts, whose port the SDK picks, or the
+         * app's own scheme (`org.example.app:/callback`) for mobile hosts.
+         */redirectUri: String, 
+        /**
+         * Scopes to ask for; `openid` is added when missing. `offline_access` asks for a
+         * refresh token (and makes the provider show its consent page).
+         */scopes: [String], 
+        /**
+         * The API the access token is for (RFC 8707), if the provider wants it named.
+         */resource: String?) {
+        self.issuer = issuer
+        self.clientId = clientId
+        self.redirectUri = redirectUri
+        self.scopes = scopes
+        self.resource = resource
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OidcConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOidcConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OidcConfig {
+        return
+            try OidcConfig(
+                issuer: FfiConverterString.read(from: &buf), 
+                clientId: FfiConverterString.read(from: &buf), 
+                redirectUri: FfiConverterString.read(from: &buf), 
+                scopes: FfiConverterSequenceString.read(from: &buf), 
+                resource: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OidcConfig, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.issuer, into: &buf)
+        FfiConverterString.write(value.clientId, into: &buf)
+        FfiConverterString.write(value.redirectUri, into: &buf)
+        FfiConverterSequenceString.write(value.scopes, into: &buf)
+        FfiConverterOptionString.write(value.resource, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOidcConfig_lift(_ buf: RustBuffer) throws -> OidcConfig {
+    return try FfiConverterTypeOidcConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOidcConfig_lower(_ value: OidcConfig) -> RustBuffer {
+    return FfiConverterTypeOidcConfig.lower(value)
+}
+
+
+/**
  * An order.
  */
 public struct Order: Equatable, Hashable {
@@ -3749,6 +3856,157 @@ public func FfiConverterTypeProgress_lift(_ buf: RustBuffer) throws -> Progress 
 #endif
 public func FfiConverterTypeProgress_lower(_ value: Progress) -> RustBuffer {
     return FfiConverterTypeProgress.lower(value)
+}
+
+
+/**
+ * A sign-in under way: the URL to open, and what checking the redirect and exchanging the
+ * code need. Plain data, so a mobile host may keep it while the app is in the background;
+ * it holds the PKCE verifier, so keep it private and use it once.
+ */
+public struct ProviderSignIn: Equatable, Hashable {
+    /**
+     * Where to send the user (the system browser, an in-app browser tab).
+     */
+    public var authorizationUrl: String
+    /**
+     * The redirect URI the provider was given.
+     */
+    public var redirectUri: String
+    /**
+     * The `state` the redirect must carry.
+     */
+    public var state: String
+    /**
+     * The `nonce` the ID token must carry.
+     */
+    public var nonce: String
+    /**
+     * The PKCE verifier.
+     */
+    public var codeVerifier: String
+    /**
+     * The issuer, as discovered.
+     */
+    public var issuer: String
+    /**
+     * This app's client id.
+     */
+    public var clientId: String
+    /**
+     * The provider's token endpoint.
+     */
+    public var tokenEndpoint: String
+    /**
+     * The provider's revocation endpoint, if it has one.
+     */
+    public var revocationEndpoint: String?
+    /**
+     * The resource asked for, if any.
+     */
+    public var resource: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Where to send the user (the system browser, an in-app browser tab).
+         */authorizationUrl: String, 
+        /**
+         * The redirect URI the provider was given.
+         */redirectUri: String, 
+        /**
+         * The `state` the redirect must carry.
+         */state: String, 
+        /**
+         * The `nonce` the ID token must carry.
+         */nonce: String, 
+        /**
+         * The PKCE verifier.
+         */codeVerifier: String, 
+        /**
+         * The issuer, as discovered.
+         */issuer: String, 
+        /**
+         * This app's client id.
+         */clientId: String, 
+        /**
+         * The provider's token endpoint.
+         */tokenEndpoint: String, 
+        /**
+         * The provider's revocation endpoint, if it has one.
+         */revocationEndpoint: String?, 
+        /**
+         * The resource asked for, if any.
+         */resource: String?) {
+        self.authorizationUrl = authorizationUrl
+        self.redirectUri = redirectUri
+        self.state = state
+        self.nonce = nonce
+        self.codeVerifier = codeVerifier
+        self.issuer = issuer
+        self.clientId = clientId
+        self.tokenEndpoint = tokenEndpoint
+        self.revocationEndpoint = revocationEndpoint
+        self.resource = resource
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ProviderSignIn: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProviderSignIn: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProviderSignIn {
+        return
+            try ProviderSignIn(
+                authorizationUrl: FfiConverterString.read(from: &buf), 
+                redirectUri: FfiConverterString.read(from: &buf), 
+                state: FfiConverterString.read(from: &buf), 
+                nonce: FfiConverterString.read(from: &buf), 
+                codeVerifier: FfiConverterString.read(from: &buf), 
+                issuer: FfiConverterString.read(from: &buf), 
+                clientId: FfiConverterString.read(from: &buf), 
+                tokenEndpoint: FfiConverterString.read(from: &buf), 
+                revocationEndpoint: FfiConverterOptionString.read(from: &buf), 
+                resource: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ProviderSignIn, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.authorizationUrl, into: &buf)
+        FfiConverterString.write(value.redirectUri, into: &buf)
+        FfiConverterString.write(value.state, into: &buf)
+        FfiConverterString.write(value.nonce, into: &buf)
+        FfiConverterString.write(value.codeVerifier, into: &buf)
+        FfiConverterString.write(value.issuer, into: &buf)
+        FfiConverterString.write(value.clientId, into: &buf)
+        FfiConverterString.write(value.tokenEndpoint, into: &buf)
+        FfiConverterOptionString.write(value.revocationEndpoint, into: &buf)
+        FfiConverterOptionString.write(value.resource, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProviderSignIn_lift(_ buf: RustBuffer) throws -> ProviderSignIn {
+    return try FfiConverterTypeProviderSignIn.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProviderSignIn_lower(_ value: ProviderSignIn) -> RustBuffer {
+    return FfiConverterTypeProviderSignIn.lower(value)
 }
 
 

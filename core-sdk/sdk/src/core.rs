@@ -127,9 +127,8 @@ pub(crate) struct Core {
     pub api: Api,
     pub secrets: Arc<dyn SecretStore>,
     pub runtime: Runtime,
-    /// How long opening a connection may take, answer included (the HTTP request timeout;
-    /// live updates use it for their WebSocket).
-    pub request_timeout: std::time::Duration,
+    /// Timeouts and user agent, also for requests to an identity provider.
+    pub http: HttpConfig,
 }
 
 impl Core {
@@ -150,7 +149,7 @@ impl Core {
             api: Api::new(transport),
             secrets,
             runtime: Runtime::pick(setup.runtime)?,
-            request_timeout: setup.http.timeout,
+            http: setup.http,
         })
     }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::api::ApiError;
+use crate::session::ProviderError;
 use crate::transport::TransportError;
 
 /// The closed set of error kinds a host branches on: every code of the API
@@ -258,6 +259,10 @@ pub enum Error {
     /// No such thing in the local store.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A sign-in or refresh through an OpenID Connect provider failed; its
+    /// [`ProviderError::kind`] says how.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
 }
 
 impl Error {
@@ -284,6 +289,7 @@ impl Error {
             Error::Png => ErrorKind::Internal,
             Error::DeviceRevoked => ErrorKind::DeviceRevoked,
             Error::NotPaired => ErrorKind::NotPaired,
+            Error::Provider(e) => e.kind(),
         }
     }
 

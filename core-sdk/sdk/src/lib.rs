@@ -11,8 +11,8 @@
 //!   (timeouts, retries with back-off and jitter for idempotent calls).
 //! - [`Error`], [`ErrorKind`] and [`BoundaryError`] — the SDK's error, its closed set of
 //!   kinds, and the flat `{kind, message}` every shell hands its host.
-//! - [`session`] — the account, and the [`session::SecretStore`] hook for the host's secure
-//!   storage.
+//! - [`session`] — the account, the [`session::SecretStore`] hook for the host's secure
+//!   storage, and sign-in through an OpenID Connect provider ([`session::oidc`]).
 //! - [`wallet`] — the account's tickets offline, with QR codes, refreshed by a sync.
 //! - [`organizer`] — events, ticket types, sales report, attendee list with search.
 //! - [`check_in`] — the organizer's doors: check-in lists, scanner pairing, devices, alerts.

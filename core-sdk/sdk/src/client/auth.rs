@@ -53,6 +53,7 @@ macro_rules! session_from {
                 display_name: p.user.display_name,
                 role: role(wire),
             },
+            provider: None,
         }
     }};
 }
@@ -111,6 +112,11 @@ impl Client {
             .await?;
         self.notify(Change::Session);
         self.notify(Change::Wallet);
+        if let Some(provider) = &session.provider {
+            // The provider's refresh token never goes to Guichet's server.
+            self.end_at_provider(provider, &session.refresh_token).await;
+            return Ok(());
+        }
         let variables = log_out::Variables {
             refresh_token: session.refresh_token,
         };
@@ -135,18 +141,14 @@ impl Client {
     /// The signed-in account as the server sees it now (refreshing the session if needed).
     pub async fn me(&self) -> Result<Account, Error> {
         let data = self.authed::<Me>(me::Variables, true).await?;
-        let user = data.me.ok_or(Error::SessionExpired)?;
-        let wire = match user.role {
-            me::Role::ORGANIZER => "ORGANIZER",
-            me::Role::ADMIN => "ADMIN",
-            _ => "ATTENDEE",
-        };
-        Ok(Account {
-            id: user.id,
-            email: user.email,
-            display_name: user.display_name,
-            role: role(wire),
-        })
+        data.me.map(account_of).ok_or(Error::SessionExpired)
+    }
+
+    /// The account `access_token` belongs to, as the server sees it (no refresh).
+    pub(super) async fn me_with(&self, access_token: &str) -> Result<Account, Error> {
+        let token = Some(access_token.to_owned());
+        let data = self.api().run::<Me>(me::Variables, token, true).await?;
+        data.me.map(account_of).ok_or(Error::SessionExpired)
     }
 
     /// Runs a signed-in operation: a fresh access token, and on UNAUTHENTICATED one refresh
@@ -175,7 +177,7 @@ impl Client {
         }
     }
 
-    async fn start(&self, session: Session) -> Result<Account, Error> {
+    pub(super) async fn start(&self, session: Session) -> Result<Account, Error> {
         let mut guard = self.inner.session.lock().await;
         self.save_session(&session).await?;
         let account = session.account.clone();
@@ -209,24 +211,27 @@ impl Client {
         &self,
         guard: &mut MutexGuard<'_, Option<Session>>,
     ) -> Result<String, Error> {
-        let refresh_token = guard
-            .as_ref()
-            .map(|s| s.refresh_token.clone())
-            .ok_or(Error::NotSignedIn)?;
-        let variables = refresh_session::Variables { refresh_token };
-        match self
-            .api()
-            .run::<RefreshSession>(variables, None, false)
-            .await
-        {
-            Ok(data) => {
-                let session = session_from!(data.refresh_session, refresh_session);
+        let current = guard.as_ref().cloned().ok_or(Error::NotSignedIn)?;
+        let refreshed = if current.provider.is_some() {
+            self.refresh_at_provider(current).await
+        } else {
+            let variables = refresh_session::Variables {
+                refresh_token: current.refresh_token,
+            };
+            self.api()
+                .run::<RefreshSession>(variables, None, false)
+                .await
+                .map(|data| session_from!(data.refresh_session, refresh_session))
+        };
+        match refreshed {
+            Ok(session) => {
                 self.save_session(&session).await?;
                 let token = session.access_token.clone();
                 **guard = Some(session);
                 Ok(token)
             }
-            Err(Error::Api(e)) if e.code == ErrorKind::Unauthenticated => {
+            // Guichet's or the provider's refusal of the refresh token.
+            Err(e) if e.kind() == ErrorKind::Unauthenticated => {
                 **guard = None;
                 self.forget_session().await?;
                 self.notify(Change::Session);
@@ -246,5 +251,20 @@ impl Client {
     async fn forget_session(&self) -> Result<(), Error> {
         let secrets = self.inner.core.secrets.clone();
         blocking(move || Ok(secrets.delete(Session::SECRET_KEY)?)).await
+    }
+}
+
+/// An account as the server's `me` gives it.
+fn account_of(user: me::MeMe) -> Account {
+    let wire = match user.role {
+        me::Role::ORGANIZER => "ORGANIZER",
+        me::Role::ADMIN => "ADMIN",
+        _ => "ATTENDEE",
+    };
+    Account {
+        id: user.id,
+        email: user.email,
+        display_name: user.display_name,
+        role: role(wire),
     }
 }

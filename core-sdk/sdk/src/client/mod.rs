@@ -7,6 +7,7 @@
 
 mod auth;
 mod handles;
+mod provider;
 mod sync;
 
 pub use handles::{Booking, Catalog, CheckIn, Organizer, Wallet};
@@ -243,7 +244,7 @@ impl Client {
 
     /// How long opening a live-updates connection may take.
     pub(crate) fn live_connect_timeout(&self) -> std::time::Duration {
-        self.inner.core.request_timeout
+        self.inner.core.http.timeout
     }
 
     /// The runtime the client's background tasks spawn on.

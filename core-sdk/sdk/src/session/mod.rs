@@ -1,7 +1,9 @@
 //! The signed-in account and its tokens.
 
+pub mod oidc;
 mod secrets;
 
+pub use oidc::{BrowserOpener, OidcConfig, OpenError, ProviderError, ProviderSignIn};
 pub use secrets::{FileSecretStore, SecretStore};
 
 use chrono::{DateTime, Utc};
@@ -64,8 +66,13 @@ impl std::fmt::Debug for SignUp {
 pub(crate) struct Session {
     pub access_token: String,
     pub access_expires_at: DateTime<Utc>,
+    /// Empty when a provider gave no refresh token.
     pub refresh_token: String,
     pub account: Account,
+    /// The identity provider that issued the tokens, for a session signed in through one:
+    /// it refreshes at the provider's token endpoint. `None` for Guichet's own log-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<oidc::ProviderSession>,
 }
 
 impl std::fmt::Debug for Session {
@@ -108,12 +115,27 @@ mod tests {
                 display_name: "Ann".into(),
                 role: Role::Organizer,
             },
+            provider: None,
         };
         let text = serde_json::to_string_pretty(&session).unwrap();
         insta::assert_snapshot!(text);
         assert_eq!(serde_json::from_str::<Session>(&text).unwrap(), session);
         let debug = format!("{session:?}");
         assert!(!debug.contains("secret"), "{debug}");
+        // A session signed in through a provider also names where it refreshes.
+        let provider = Session {
+            provider: Some(oidc::ProviderSession {
+                issuer: "https://idp.example.org".into(),
+                client_id: "guichet-app".into(),
+                token_endpoint: "https://idp.example.org/token".into(),
+                revocation_endpoint: None,
+                resource: Some("https://api.example.org".into()),
+            }),
+            ..session.clone()
+        };
+        let text = serde_json::to_string_pretty(&provider).unwrap();
+        insta::assert_snapshot!("provider_session", text);
+        assert_eq!(serde_json::from_str::<Session>(&text).unwrap(), provider);
         let new = SignUp {
             email: "a@b.c".into(),
             password: "hunter2hunter2".into(),

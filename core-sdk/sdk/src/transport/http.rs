@@ -95,7 +95,7 @@ impl HttpTransport {
     }
 }
 
-fn classify(error: reqwest::Error) -> TransportError {
+pub(crate) fn classify(error: reqwest::Error) -> TransportError {
     if error.is_timeout() {
         TransportError::Timeout
     } else if error.is_connect() {

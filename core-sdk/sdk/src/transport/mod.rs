@@ -10,6 +10,7 @@ mod backoff;
 mod http;
 
 pub use backoff::Backoff;
+pub(crate) use http::classify;
 pub use http::{HttpConfig, HttpTransport};
 
 use std::time::Duration;

@@ -10,6 +10,7 @@ mod check_in;
 mod door_simulation;
 mod faults;
 mod live;
+mod oidc;
 mod organizer;
 mod scanner_sync;
 mod session;
