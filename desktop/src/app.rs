@@ -18,11 +18,14 @@ const DOOR_SYNC_EVERY: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 pub struct Boot(pub Instant);
 
-/// The organizer console's state: one SDK client.
+/// The organizer console's state: one SDK client, and the live sales feed of the event on
+/// screen.
 #[derive(Debug)]
 pub struct Organizer {
     /// The SDK client (session, organizer calls).
     pub client: Client,
+    /// The dashboard's live feed (replacing it cancels the previous one).
+    pub live: Mutex<Option<TaskHandle>>,
 }
 
 /// The door scanner's state: the paired door, once there is one, and its background sync.
@@ -88,7 +91,10 @@ pub fn run(launch: Launch, boot: Instant) -> Result<(), Box<dyn std::error::Erro
                         &launch.server_url,
                         &launch.data_dir,
                     ))?;
-                    app.manage(Organizer { client });
+                    app.manage(Organizer {
+                        client,
+                        live: Mutex::default(),
+                    });
                 }
                 Mode::Door => {
                     let state = DoorApp {

@@ -31,6 +31,7 @@ pub fn organizer_handler() -> impl Fn(Invoke<Wry>) -> bool + Send + Sync + 'stat
         events::publish_event,
         events::cancel_event,
         sales::sales_report,
+        sales::watch_sales,
         attendees::attendees,
         attendees::refund,
         doors::check_in_lists,

@@ -15,6 +15,9 @@ pub async fn log_in(app: State<'_, Organizer>, email: String, password: String) 
 /// Logs out (the server forgets the refresh token; the device forgets the session).
 #[tauri::command]
 pub async fn log_out(app: State<'_, Organizer>) -> Answer<()> {
+    if let Ok(mut live) = app.live.lock() {
+        live.take();
+    }
     Ok(app.client.log_out().await?)
 }
 

@@ -1,6 +1,8 @@
-// The organizer console window: sign in, events, sales dashboard (polled while open),
-// attendees and refunds, doors. Display only: every decision is the SDK's.
+// The organizer console window: sign in, events, sales dashboard (live: the SDK's sales
+// feed pushes every change), attendees and refunds, doors. Display only: every decision is
+// the SDK's.
 import { Chart, BarController, BarElement, CategoryScale, LinearScale, Tooltip } from "chart.js";
+import { listen } from "@tauri-apps/api/event";
 import { $, call, describe, input, isKind, reportFirstPaint } from "./api";
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
@@ -16,13 +18,24 @@ interface OrgEvent {
   status: "draft" | "published" | "cancelled";
   ticket_types: TicketType[];
 }
-interface Sales {
-  currency: string;
+// What the report and the live feed both carry.
+interface SalesTotals {
+  currency: string | null;
   sold: number;
   held: number;
   revenue_minor: number;
   by_ticket_type: { ticket_type_id: string; sold: number; held: number; revenue_minor: number }[];
+}
+interface Sales extends SalesTotals {
   by_day: { day: string; sold: number }[];
+}
+interface LiveSales extends SalesTotals {
+  event_id: string;
+}
+interface LiveState {
+  phase: "connecting" | "live" | "reconnecting" | "ended";
+  attempt: number;
+  error: { kind: string; message: string } | null;
 }
 interface Attendee {
   ticket_id: string;
@@ -38,7 +51,11 @@ interface Alert { scan: { gate: string; ticket_id: string | null }; detected_at:
 
 let current: OrgEvent | null = null;
 let chart: Chart | null = null;
-const SALES_POLL_MS = 2000;
+// The doors panel (lists' counts, devices, alerts) is still read every few seconds.
+const DOORS_POLL_MS = 3000;
+// The per-day chart comes from the report: re-read at most this often while sales move.
+const REPORT_EVERY_MS = 2000;
+let reportDue: number | null = null;
 
 const money = (minor: number, currency: string) => `${(minor / 100).toFixed(2)} ${currency}`;
 
@@ -134,15 +151,47 @@ async function openEvent(e: OrgEvent): Promise<void> {
   renderEvent(e);
   await loadEvents();
   await Promise.all([refreshSales(), loadAttendees(), loadDoors()]);
+  // From now on the feed pushes every change of this event's sales.
+  await run("watch_sales", { eventId: e.id });
+}
+
+// A live frame: totals at once, the per-day chart from the report shortly after.
+function onLiveSales(sales: LiveSales): void {
+  if (!current || sales.event_id !== current.id) return;
+  showTotals(sales);
+  if (reportDue === null) {
+    reportDue = window.setTimeout(() => {
+      reportDue = null;
+      void refreshSales().catch(() => undefined);
+    }, REPORT_EVERY_MS);
+  }
+}
+
+function onLiveState(state: LiveState): void {
+  const text: Record<LiveState["phase"], string> = {
+    connecting: "connecting…",
+    live: "live",
+    reconnecting: `reconnecting (attempt ${state.attempt})…`,
+    ended: state.error ? `live updates stopped: ${state.error.kind}` : "",
+  };
+  $("sales-live").textContent = text[state.phase];
+  if (state.phase === "reconnecting") setOnline(false);
+  if (state.phase === "live") setOnline(true);
 }
 
 async function refreshSales(): Promise<void> {
   if (!current) return;
+  const sales = await run<Sales>("sales_report", { eventId: current.id });
+  showTotals(sales);
+  showByDay(sales);
+}
+
+function showTotals(sales: SalesTotals): void {
+  if (!current) return;
   const e = current;
-  const sales = await run<Sales>("sales_report", { eventId: e.id });
   $("sold").textContent = String(sales.sold);
   $("held").textContent = String(sales.held);
-  $("revenue").textContent = money(sales.revenue_minor, sales.currency);
+  $("revenue").textContent = money(sales.revenue_minor, sales.currency ?? "");
   $("sales-updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
   const rows = e.ticket_types.map((t) => {
     const s = sales.by_ticket_type.find((x) => x.ticket_type_id === t.id);
@@ -160,6 +209,9 @@ async function refreshSales(): Promise<void> {
     return row;
   });
   $("types").querySelector("tbody")?.replaceChildren(...rows);
+}
+
+function showByDay(sales: Sales): void {
   const labels = sales.by_day.map((d) => d.day);
   const data = sales.by_day.map((d) => d.sold);
   if (!chart) {
@@ -352,18 +404,16 @@ function wire(): void {
 }
 
 async function start(): Promise<void> {
+  await listen<LiveSales>("sales-updated", (e) => onLiveSales(e.payload));
+  await listen<LiveState>("sales-live", (e) => onLiveState(e.payload));
   wire();
   const account = await call<{ display_name: string } | null>("account");
   if (account) await showConsole(account.display_name);
   else await showSignIn();
   reportFirstPaint();
-  // Live dashboard: a short poll until the live-updates API pushes.
   setInterval(() => {
-    if (current && !$("console").hidden) {
-      void refreshSales().catch(() => undefined);
-      void loadDoors().catch(() => undefined);
-    }
-  }, SALES_POLL_MS);
+    if (current && !$("console").hidden) void loadDoors().catch(() => undefined);
+  }, DOORS_POLL_MS);
 }
 
 void start();
