@@ -30,12 +30,12 @@ import org.junit.BeforeClass
 import org.junit.Test
 import org.junit.runner.JUnitCore
 import uniffi.guichet.Client
-import uniffi.guichet.Direction
 import uniffi.guichet.GuichetException
 import uniffi.guichet.ProgressListener
 import uniffi.guichet.openClient
 import uniffi.guichet.pairDoor
 import uniffi.guichet_sdk.CheckInListDraft
+import uniffi.guichet_sdk.Direction
 import uniffi.guichet_sdk.ErrorKind
 import uniffi.guichet_sdk.EventDraft
 import uniffi.guichet_sdk.EventSearch
@@ -241,6 +241,9 @@ class GuichetTest {
         )
         assertTrue(finished.await(30, TimeUnit.SECONDS))
         assertEquals(listOf(Task.CATALOG_SYNC to Outcome.Completed), outcomes.toList())
+        // The flag is set just after the listener hears the outcome: wait for it.
+        val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10)
+        while (!handle.isFinished() && System.nanoTime() < deadline) Thread.sleep(10)
         assertTrue(handle.isFinished())
         assertTrue(seen.all { it.task == Task.CATALOG_SYNC })
     }

@@ -156,6 +156,10 @@ def test_door_watch_reports_each_sync_and_stops_when_cancelled(server, tmp_path)
         assert recorder.finished.wait(10)
         assert recorder.outcome[0] == guichet.Task.DOOR_SYNC
         assert recorder.outcome[1].is_CANCELLED()
+        # The flag is set just after the listener hears the outcome: wait for it.
+        deadline = time.monotonic() + 10
+        while not handle.is_finished() and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert handle.is_finished()
 
     run(journey())

@@ -45,6 +45,7 @@ import uniffi.guichet_sdk.CatalogSync
 import uniffi.guichet_sdk.Change
 import uniffi.guichet_sdk.CheckInListDraft
 import uniffi.guichet_sdk.CheckInListInfo
+import uniffi.guichet_sdk.Direction
 import uniffi.guichet_sdk.DoorStatus
 import uniffi.guichet_sdk.DoorSyncReport
 import uniffi.guichet_sdk.ErrorKind
@@ -58,6 +59,7 @@ import uniffi.guichet_sdk.FfiConverterTypeCatalogSync
 import uniffi.guichet_sdk.FfiConverterTypeChange
 import uniffi.guichet_sdk.FfiConverterTypeCheckInListDraft
 import uniffi.guichet_sdk.FfiConverterTypeCheckInListInfo
+import uniffi.guichet_sdk.FfiConverterTypeDirection
 import uniffi.guichet_sdk.FfiConverterTypeDoorStatus
 import uniffi.guichet_sdk.FfiConverterTypeDoorSyncReport
 import uniffi.guichet_sdk.FfiConverterTypeErrorKind
@@ -109,6 +111,7 @@ import uniffi.guichet_sdk.RustBuffer as RustBufferCatalogSync
 import uniffi.guichet_sdk.RustBuffer as RustBufferChange
 import uniffi.guichet_sdk.RustBuffer as RustBufferCheckInListDraft
 import uniffi.guichet_sdk.RustBuffer as RustBufferCheckInListInfo
+import uniffi.guichet_sdk.RustBuffer as RustBufferDirection
 import uniffi.guichet_sdk.RustBuffer as RustBufferDoorStatus
 import uniffi.guichet_sdk.RustBuffer as RustBufferDoorSyncReport
 import uniffi.guichet_sdk.RustBuffer as RustBufferErrorKind
@@ -1136,9 +1139,9 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_guichet_ffi_fn_method_door_is_online(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
-    external fun uniffi_guichet_ffi_fn_method_door_scan(`ptr`: Long,`text`: RustBuffer.ByValue,`direction`: RustBuffer.ByValue,
+    external fun uniffi_guichet_ffi_fn_method_door_scan(`ptr`: Long,`text`: RustBuffer.ByValue,`direction`: RustBufferDirection.ByValue,
     ): Long
-    external fun uniffi_guichet_ffi_fn_method_door_scan_at(`ptr`: Long,`text`: RustBuffer.ByValue,`direction`: RustBuffer.ByValue,`deviceTimeMs`: Long,
+    external fun uniffi_guichet_ffi_fn_method_door_scan_at(`ptr`: Long,`text`: RustBuffer.ByValue,`direction`: RustBufferDirection.ByValue,`deviceTimeMs`: Long,
     ): Long
     external fun uniffi_guichet_ffi_fn_method_door_status(`ptr`: Long,
     ): Long
@@ -1303,25 +1306,25 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_guichet_ffi_checksum_func_pair_door() and 0xFFFF) != 29154) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_guichet_ffi_checksum_method_booking_checkout() and 0xFFFF) != 47497) {
+    if ((lib.uniffi_guichet_ffi_checksum_method_booking_checkout() and 0xFFFF) != 9251) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_guichet_ffi_checksum_method_booking_hold() and 0xFFFF) != 31047) {
+    if ((lib.uniffi_guichet_ffi_checksum_method_booking_hold() and 0xFFFF) != 30388) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_guichet_ffi_checksum_method_booking_hold_status() and 0xFFFF) != 27514) {
+    if ((lib.uniffi_guichet_ffi_checksum_method_booking_hold_status() and 0xFFFF) != 30219) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_guichet_ffi_checksum_method_booking_pending() and 0xFFFF) != 40820) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_guichet_ffi_checksum_method_booking_refresh_hold() and 0xFFFF) != 29451) {
+    if ((lib.uniffi_guichet_ffi_checksum_method_booking_refresh_hold() and 0xFFFF) != 37628) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_guichet_ffi_checksum_method_booking_refund() and 0xFFFF) != 39460) {
+    if ((lib.uniffi_guichet_ffi_checksum_method_booking_refund() and 0xFFFF) != 42496) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_guichet_ffi_checksum_method_booking_release() and 0xFFFF) != 20135) {
+    if ((lib.uniffi_guichet_ffi_checksum_method_booking_release() and 0xFFFF) != 3420) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_guichet_ffi_checksum_method_booking_resume() and 0xFFFF) != 51607) {
@@ -1330,16 +1333,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_guichet_ffi_checksum_method_booking_resume_task() and 0xFFFF) != 51864) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_guichet_ffi_checksum_method_booking_seconds_left() and 0xFFFF) != 7141) {
+    if ((lib.uniffi_guichet_ffi_checksum_method_booking_seconds_left() and 0xFFFF) != 45545) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_guichet_ffi_checksum_method_catalog_availability() and 0xFFFF) != 74) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_guichet_ffi_checksum_method_catalog_event() and 0xFFFF) != 26254) {
+    if ((lib.uniffi_guichet_ffi_checksum_method_catalog_event() and 0xFFFF) != 62894) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_guichet_ffi_checksum_method_catalog_search() and 0xFFFF) != 15286) {
+    if ((lib.uniffi_guichet_ffi_checksum_method_catalog_search() and 0xFFFF) != 40826) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_guichet_ffi_checksum_method_catalog_sync() and 0xFFFF) != 30573) {
@@ -1417,10 +1420,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_guichet_ffi_checksum_method_organizer_update_ticket_type() and 0xFFFF) != 58557) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_guichet_ffi_checksum_method_wallet_order() and 0xFFFF) != 47539) {
+    if ((lib.uniffi_guichet_ffi_checksum_method_wallet_order() and 0xFFFF) != 60787) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_guichet_ffi_checksum_method_wallet_orders() and 0xFFFF) != 53994) {
+    if ((lib.uniffi_guichet_ffi_checksum_method_wallet_orders() and 0xFFFF) != 11042) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_guichet_ffi_checksum_method_wallet_qr_png() and 0xFFFF) != 27354) {
@@ -1444,10 +1447,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_guichet_ffi_checksum_method_door_is_online() and 0xFFFF) != 9086) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_guichet_ffi_checksum_method_door_scan() and 0xFFFF) != 37294) {
+    if ((lib.uniffi_guichet_ffi_checksum_method_door_scan() and 0xFFFF) != 57938) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_guichet_ffi_checksum_method_door_scan_at() and 0xFFFF) != 4530) {
+    if ((lib.uniffi_guichet_ffi_checksum_method_door_scan_at() and 0xFFFF) != 61456) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_guichet_ffi_checksum_method_door_status() and 0xFFFF) != 50440) {
@@ -5243,49 +5246,6 @@ public object FfiConverterTypeTicketCounts: FfiConverterRustBuffer<TicketCounts>
 
 
 
-/**
- * Which way a person goes through the gate.
- */
-
-enum class Direction {
-    
-    /**
-     * Coming in.
-     */
-    ENTRY,
-    /**
-     * Going out.
-     */
-    EXIT;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeDirection: FfiConverterRustBuffer<Direction> {
-    override fun read(buf: ByteBuffer) = try {
-        Direction.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: Direction) = 4UL
-
-    override fun write(value: Direction, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
 
 
 /**
@@ -6012,6 +5972,8 @@ public object FfiConverterSequenceTypeWalletTicket: FfiConverterRustBuffer<List<
         }
     }
 }
+
+
 
 
 

@@ -1903,6 +1903,86 @@ public object FfiConverterTypeCheckInListInfo: FfiConverterRustBuffer<CheckInLis
 
 
 /**
+ * A check-in list's counts as they stand, and the duplicate entries seen since the
+ * previous update.
+ */
+data class CheckInsUpdate (
+    /**
+     * The list.
+     */
+    var `listId`: kotlin.String
+    , 
+    /**
+     * Tickets inside now.
+     */
+    var `inside`: kotlin.Long
+    , 
+    /**
+     * Entries admitted, re-entries included.
+     */
+    var `admitted`: kotlin.Long
+    , 
+    /**
+     * Scans refused at the door.
+     */
+    var `refused`: kotlin.Long
+    , 
+    /**
+     * Entries classified as duplicates.
+     */
+    var `duplicates`: kotlin.Long
+    , 
+    /**
+     * Duplicate entries detected since the previous update (none in the first).
+     */
+    var `newAlerts`: List<DuplicateAlert>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCheckInsUpdate: FfiConverterRustBuffer<CheckInsUpdate> {
+    override fun read(buf: ByteBuffer): CheckInsUpdate {
+        return CheckInsUpdate(
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterSequenceTypeDuplicateAlert.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CheckInsUpdate) = (
+            FfiConverterString.allocationSize(value.`listId`) +
+            FfiConverterLong.allocationSize(value.`inside`) +
+            FfiConverterLong.allocationSize(value.`admitted`) +
+            FfiConverterLong.allocationSize(value.`refused`) +
+            FfiConverterLong.allocationSize(value.`duplicates`) +
+            FfiConverterSequenceTypeDuplicateAlert.allocationSize(value.`newAlerts`)
+    )
+
+    override fun write(value: CheckInsUpdate, buf: ByteBuffer) {
+            FfiConverterString.write(value.`listId`, buf)
+            FfiConverterLong.write(value.`inside`, buf)
+            FfiConverterLong.write(value.`admitted`, buf)
+            FfiConverterLong.write(value.`refused`, buf)
+            FfiConverterLong.write(value.`duplicates`, buf)
+            FfiConverterSequenceTypeDuplicateAlert.write(value.`newAlerts`, buf)
+    }
+}
+
+
+
+/**
  * What a client is opened on, as plain data a host builds in any language (the
  * [`ClientBuilder`] is the Rust spelling of the same, plus a custom transport).
  */
@@ -2079,6 +2159,53 @@ public object FfiConverterTypeDoorOptions: FfiConverterRustBuffer<DoorOptions> {
             FfiConverterDuration.write(value.`onlineBudget`, buf)
             FfiConverterDuration.write(value.`retryOnlineAfter`, buf)
             FfiConverterLong.write(value.`pageLimit`, buf)
+    }
+}
+
+
+
+/**
+ * A scan's outcome at the door, and whether the server took part in it.
+ */
+data class DoorScan (
+    /**
+     * What to show (already durable).
+     */
+    var `outcome`: ScanOutcome
+    , 
+    /**
+     * The server decided (online); `false`: decided from local knowledge alone.
+     */
+    var `online`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDoorScan: FfiConverterRustBuffer<DoorScan> {
+    override fun read(buf: ByteBuffer): DoorScan {
+        return DoorScan(
+            FfiConverterTypeScanOutcome.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DoorScan) = (
+            FfiConverterTypeScanOutcome.allocationSize(value.`outcome`) +
+            FfiConverterBoolean.allocationSize(value.`online`)
+    )
+
+    override fun write(value: DoorScan, buf: ByteBuffer) {
+            FfiConverterTypeScanOutcome.write(value.`outcome`, buf)
+            FfiConverterBoolean.write(value.`online`, buf)
     }
 }
 
@@ -2887,6 +3014,62 @@ public object FfiConverterTypeHoldLine: FfiConverterRustBuffer<HoldLine> {
 
 
 /**
+ * A feed's connection state, told to its listener on every change.
+ */
+data class LiveState (
+    /**
+     * The phase.
+     */
+    var `phase`: LivePhase
+    , 
+    /**
+     * Failed attempts since the feed was last live.
+     */
+    var `attempt`: kotlin.UInt
+    , 
+    /**
+     * Why: the failure that made it reconnect or end; `None` when all is well, or when
+     * the server completed the feed or the host cancelled it.
+     */
+    var `error`: BoundaryError?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLiveState: FfiConverterRustBuffer<LiveState> {
+    override fun read(buf: ByteBuffer): LiveState {
+        return LiveState(
+            FfiConverterTypeLivePhase.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalTypeBoundaryError.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LiveState) = (
+            FfiConverterTypeLivePhase.allocationSize(value.`phase`) +
+            FfiConverterUInt.allocationSize(value.`attempt`) +
+            FfiConverterOptionalTypeBoundaryError.allocationSize(value.`error`)
+    )
+
+    override fun write(value: LiveState, buf: ByteBuffer) {
+            FfiConverterTypeLivePhase.write(value.`phase`, buf)
+            FfiConverterUInt.write(value.`attempt`, buf)
+            FfiConverterOptionalTypeBoundaryError.write(value.`error`, buf)
+    }
+}
+
+
+
+/**
  * A point and a radius.
  */
 data class Near (
@@ -3411,6 +3594,157 @@ public object FfiConverterTypeSalesReportData: FfiConverterRustBuffer<SalesRepor
 
 
 /**
+ * An event's sales as they stand, after a change.
+ */
+data class SalesUpdate (
+    /**
+     * The event.
+     */
+    var `eventId`: kotlin.String
+    , 
+    /**
+     * ISO 4217 of the amounts (the first ticket type's).
+     */
+    var `currency`: kotlin.String?
+    , 
+    /**
+     * Valid tickets in all.
+     */
+    var `sold`: kotlin.Long
+    , 
+    /**
+     * Held right now in all.
+     */
+    var `held`: kotlin.Long
+    , 
+    /**
+     * On sale right now in all.
+     */
+    var `available`: kotlin.Long
+    , 
+    /**
+     * Revenue in all, minor units.
+     */
+    var `revenueMinor`: kotlin.Long
+    , 
+    /**
+     * By ticket type.
+     */
+    var `byTicketType`: List<TicketTypeStock>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSalesUpdate: FfiConverterRustBuffer<SalesUpdate> {
+    override fun read(buf: ByteBuffer): SalesUpdate {
+        return SalesUpdate(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterSequenceTypeTicketTypeStock.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SalesUpdate) = (
+            FfiConverterString.allocationSize(value.`eventId`) +
+            FfiConverterOptionalString.allocationSize(value.`currency`) +
+            FfiConverterLong.allocationSize(value.`sold`) +
+            FfiConverterLong.allocationSize(value.`held`) +
+            FfiConverterLong.allocationSize(value.`available`) +
+            FfiConverterLong.allocationSize(value.`revenueMinor`) +
+            FfiConverterSequenceTypeTicketTypeStock.allocationSize(value.`byTicketType`)
+    )
+
+    override fun write(value: SalesUpdate, buf: ByteBuffer) {
+            FfiConverterString.write(value.`eventId`, buf)
+            FfiConverterOptionalString.write(value.`currency`, buf)
+            FfiConverterLong.write(value.`sold`, buf)
+            FfiConverterLong.write(value.`held`, buf)
+            FfiConverterLong.write(value.`available`, buf)
+            FfiConverterLong.write(value.`revenueMinor`, buf)
+            FfiConverterSequenceTypeTicketTypeStock.write(value.`byTicketType`, buf)
+    }
+}
+
+
+
+/**
+ * What a scan gave: the decision to show, and the stored scan's id.
+ */
+data class ScanOutcome (
+    /**
+     * The stored scan (already durable when this value exists).
+     */
+    var `scanId`: Uuid
+    , 
+    /**
+     * Admitted or rejected, and why.
+     */
+    var `decision`: Decision
+    , 
+    /**
+     * The ticket's verified claims, for the staff screen; `None` if the credential was not
+     * genuine for this event.
+     */
+    var `ticket`: TicketClaims?
+    , 
+    /**
+     * Device clock at the scan, unix milliseconds.
+     */
+    var `deviceTimeMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeScanOutcome: FfiConverterRustBuffer<ScanOutcome> {
+    override fun read(buf: ByteBuffer): ScanOutcome {
+        return ScanOutcome(
+            FfiConverterTypeUuid.read(buf),
+            FfiConverterTypeDecision.read(buf),
+            FfiConverterOptionalTypeTicketClaims.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ScanOutcome) = (
+            FfiConverterTypeUuid.allocationSize(value.`scanId`) +
+            FfiConverterTypeDecision.allocationSize(value.`decision`) +
+            FfiConverterOptionalTypeTicketClaims.allocationSize(value.`ticket`) +
+            FfiConverterLong.allocationSize(value.`deviceTimeMs`)
+    )
+
+    override fun write(value: ScanOutcome, buf: ByteBuffer) {
+            FfiConverterTypeUuid.write(value.`scanId`, buf)
+            FfiConverterTypeDecision.write(value.`decision`, buf)
+            FfiConverterOptionalTypeTicketClaims.write(value.`ticket`, buf)
+            FfiConverterLong.write(value.`deviceTimeMs`, buf)
+    }
+}
+
+
+
+/**
  * A door scan as every shell shows it: flat (no enum carrying data, so uniffi, Dart and
  * TypeScript hold it as a plain record), made from a [`DoorScan`] with `From`.
  */
@@ -3928,6 +4262,57 @@ public object FfiConverterTypeTicket: FfiConverterRustBuffer<Ticket> {
 
 
 /**
+ * The facts a credential certifies.
+ */
+data class TicketClaims (
+    var `ticketId`: Uuid
+    , 
+    var `eventId`: Uuid
+    , 
+    var `ticketTypeId`: Uuid
+    , 
+    var `validity`: Validity
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTicketClaims: FfiConverterRustBuffer<TicketClaims> {
+    override fun read(buf: ByteBuffer): TicketClaims {
+        return TicketClaims(
+            FfiConverterTypeUuid.read(buf),
+            FfiConverterTypeUuid.read(buf),
+            FfiConverterTypeUuid.read(buf),
+            FfiConverterTypeValidity.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TicketClaims) = (
+            FfiConverterTypeUuid.allocationSize(value.`ticketId`) +
+            FfiConverterTypeUuid.allocationSize(value.`eventId`) +
+            FfiConverterTypeUuid.allocationSize(value.`ticketTypeId`) +
+            FfiConverterTypeValidity.allocationSize(value.`validity`)
+    )
+
+    override fun write(value: TicketClaims, buf: ByteBuffer) {
+            FfiConverterTypeUuid.write(value.`ticketId`, buf)
+            FfiConverterTypeUuid.write(value.`eventId`, buf)
+            FfiConverterTypeUuid.write(value.`ticketTypeId`, buf)
+            FfiConverterTypeValidity.write(value.`validity`, buf)
+    }
+}
+
+
+
+/**
  * A ticket type's details.
  */
 data class TicketTypeDraft (
@@ -4159,6 +4544,149 @@ public object FfiConverterTypeTicketTypeSales: FfiConverterRustBuffer<TicketType
             FfiConverterLong.write(value.`refunded`, buf)
             FfiConverterLong.write(value.`held`, buf)
             FfiConverterLong.write(value.`revenueMinor`, buf)
+    }
+}
+
+
+
+/**
+ * One ticket type's stock and sales, live.
+ */
+data class TicketTypeStock (
+    /**
+     * The ticket type.
+     */
+    var `ticketTypeId`: kotlin.String
+    , 
+    /**
+     * Its name.
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * Capacity.
+     */
+    var `capacity`: kotlin.Long
+    , 
+    /**
+     * Valid tickets sold.
+     */
+    var `sold`: kotlin.Long
+    , 
+    /**
+     * Tickets refunded.
+     */
+    var `refunded`: kotlin.Long
+    , 
+    /**
+     * Reserved in holds right now.
+     */
+    var `held`: kotlin.Long
+    , 
+    /**
+     * On sale right now: capacity − sold − held.
+     */
+    var `available`: kotlin.Long
+    , 
+    /**
+     * Revenue of valid tickets, minor units.
+     */
+    var `revenueMinor`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTicketTypeStock: FfiConverterRustBuffer<TicketTypeStock> {
+    override fun read(buf: ByteBuffer): TicketTypeStock {
+        return TicketTypeStock(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TicketTypeStock) = (
+            FfiConverterString.allocationSize(value.`ticketTypeId`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterLong.allocationSize(value.`capacity`) +
+            FfiConverterLong.allocationSize(value.`sold`) +
+            FfiConverterLong.allocationSize(value.`refunded`) +
+            FfiConverterLong.allocationSize(value.`held`) +
+            FfiConverterLong.allocationSize(value.`available`) +
+            FfiConverterLong.allocationSize(value.`revenueMinor`)
+    )
+
+    override fun write(value: TicketTypeStock, buf: ByteBuffer) {
+            FfiConverterString.write(value.`ticketTypeId`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterLong.write(value.`capacity`, buf)
+            FfiConverterLong.write(value.`sold`, buf)
+            FfiConverterLong.write(value.`refunded`, buf)
+            FfiConverterLong.write(value.`held`, buf)
+            FfiConverterLong.write(value.`available`, buf)
+            FfiConverterLong.write(value.`revenueMinor`, buf)
+    }
+}
+
+
+
+/**
+ * A ticket's validity window as it crosses: unix seconds, `from` inclusive, `until`
+ * exclusive.
+ */
+data class ValidityWindow (
+    /**
+     * Admits from (unix seconds, inclusive).
+     */
+    var `from`: kotlin.Long
+    , 
+    /**
+     * Admits until (unix seconds, exclusive).
+     */
+    var `until`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeValidityWindow: FfiConverterRustBuffer<ValidityWindow> {
+    override fun read(buf: ByteBuffer): ValidityWindow {
+        return ValidityWindow(
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ValidityWindow) = (
+            FfiConverterLong.allocationSize(value.`from`) +
+            FfiConverterLong.allocationSize(value.`until`)
+    )
+
+    override fun write(value: ValidityWindow, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`from`, buf)
+            FfiConverterLong.write(value.`until`, buf)
     }
 }
 
@@ -4425,6 +4953,119 @@ public object FfiConverterTypeChange : FfiConverterRustBuffer<Change>{
 
 
 /**
+ * The door's answer.
+ */
+sealed class Decision {
+    
+    object Admitted : Decision()
+    
+    
+    data class Rejected(
+        val v1: uniffi.guichet_sdk.ScanRejection) : Decision()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDecision : FfiConverterRustBuffer<Decision>{
+    override fun read(buf: ByteBuffer): Decision {
+        return when(buf.getInt()) {
+            1 -> Decision.Admitted
+            2 -> Decision.Rejected(
+                FfiConverterTypeScanRejection.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: Decision): ULong = when(value) {
+        is Decision.Admitted -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is Decision.Rejected -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeScanRejection.allocationSize(value.v1)
+            )
+        }
+    }
+
+    override fun write(value: Decision, buf: ByteBuffer) {
+        when(value) {
+            is Decision.Admitted -> {
+                buf.putInt(1)
+                Unit
+            }
+            is Decision.Rejected -> {
+                buf.putInt(2)
+                FfiConverterTypeScanRejection.write(value.v1, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * Which way a person goes through a gate.
+ */
+
+enum class Direction {
+    
+    ENTRY,
+    EXIT;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDirection: FfiConverterRustBuffer<Direction> {
+    override fun read(buf: ByteBuffer) = try {
+        Direction.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Direction) = 4UL
+
+    override fun write(value: Direction, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * The closed set of error kinds a host branches on: every code of the API
  * ([`ErrorCode`]) plus the client's own. `Copy`, and serialised as its wire spelling
  * (`"SOLD_OUT"`, `"NETWORK"`).
@@ -4627,6 +5268,97 @@ public object FfiConverterTypeHoldStatus: FfiConverterRustBuffer<HoldStatus> {
     override fun allocationSize(value: HoldStatus) = 4UL
 
     override fun write(value: HoldStatus, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why a credential is `invalid`.
+ */
+
+enum class InvalidCause {
+    
+    MALFORMED,
+    UNSUPPORTED_VERSION,
+    UNKNOWN_KEY,
+    RETIRED_KEY,
+    BAD_SIGNATURE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeInvalidCause: FfiConverterRustBuffer<InvalidCause> {
+    override fun read(buf: ByteBuffer) = try {
+        InvalidCause.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: InvalidCause) = 4UL
+
+    override fun write(value: InvalidCause, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Where a feed's connection stands.
+ */
+
+enum class LivePhase {
+    
+    /**
+     * Opening the first connection.
+     */
+    CONNECTING,
+    /**
+     * Subscribed: updates flow.
+     */
+    LIVE,
+    /**
+     * The connection dropped or could not be opened; trying again after a back-off.
+     */
+    RECONNECTING,
+    /**
+     * The feed is over (see the error, if any); no more updates.
+     */
+    ENDED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLivePhase: FfiConverterRustBuffer<LivePhase> {
+    override fun read(buf: ByteBuffer) = try {
+        LivePhase.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: LivePhase) = 4UL
+
+    override fun write(value: LivePhase, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -5114,6 +5846,219 @@ public object FfiConverterTypeRole: FfiConverterRustBuffer<Role> {
 
 
 /**
+ * The server's classification of one scan.
+ */
+
+enum class ScanClass {
+    
+    ADMITTED,
+    DUPLICATE_ENTRY,
+    EXITED,
+    REJECTED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeScanClass: FfiConverterRustBuffer<ScanClass> {
+    override fun read(buf: ByteBuffer) = try {
+        ScanClass.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ScanClass) = 4UL
+
+    override fun write(value: ScanClass, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why a scan was refused.
+ */
+sealed class ScanRejection {
+    
+    data class Invalid(
+        val v1: uniffi.guichet_sdk.InvalidCause) : ScanRejection()
+        
+    {
+        
+
+        companion object
+    }
+    
+    object WrongEvent : ScanRejection()
+    
+    
+    object NotOnList : ScanRejection()
+    
+    
+    object Revoked : ScanRejection()
+    
+    
+    object NotYetValid : ScanRejection()
+    
+    
+    object Expired : ScanRejection()
+    
+    
+    object AlreadyInside : ScanRejection()
+    
+    
+    object AlreadyUsed : ScanRejection()
+    
+    
+    object NotInside : ScanRejection()
+    
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeScanRejection : FfiConverterRustBuffer<ScanRejection>{
+    override fun read(buf: ByteBuffer): ScanRejection {
+        return when(buf.getInt()) {
+            1 -> ScanRejection.Invalid(
+                FfiConverterTypeInvalidCause.read(buf),
+                )
+            2 -> ScanRejection.WrongEvent
+            3 -> ScanRejection.NotOnList
+            4 -> ScanRejection.Revoked
+            5 -> ScanRejection.NotYetValid
+            6 -> ScanRejection.Expired
+            7 -> ScanRejection.AlreadyInside
+            8 -> ScanRejection.AlreadyUsed
+            9 -> ScanRejection.NotInside
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: ScanRejection): ULong = when(value) {
+        is ScanRejection.Invalid -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeInvalidCause.allocationSize(value.v1)
+            )
+        }
+        is ScanRejection.WrongEvent -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is ScanRejection.NotOnList -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is ScanRejection.Revoked -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is ScanRejection.NotYetValid -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is ScanRejection.Expired -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is ScanRejection.AlreadyInside -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is ScanRejection.AlreadyUsed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is ScanRejection.NotInside -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+    }
+
+    override fun write(value: ScanRejection, buf: ByteBuffer) {
+        when(value) {
+            is ScanRejection.Invalid -> {
+                buf.putInt(1)
+                FfiConverterTypeInvalidCause.write(value.v1, buf)
+                Unit
+            }
+            is ScanRejection.WrongEvent -> {
+                buf.putInt(2)
+                Unit
+            }
+            is ScanRejection.NotOnList -> {
+                buf.putInt(3)
+                Unit
+            }
+            is ScanRejection.Revoked -> {
+                buf.putInt(4)
+                Unit
+            }
+            is ScanRejection.NotYetValid -> {
+                buf.putInt(5)
+                Unit
+            }
+            is ScanRejection.Expired -> {
+                buf.putInt(6)
+                Unit
+            }
+            is ScanRejection.AlreadyInside -> {
+                buf.putInt(7)
+                Unit
+            }
+            is ScanRejection.AlreadyUsed -> {
+                buf.putInt(8)
+                Unit
+            }
+            is ScanRejection.NotInside -> {
+                buf.putInt(9)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
  * Which long-running task a progress report is about.
  */
 
@@ -5471,6 +6416,38 @@ public object FfiConverterOptionalTypeNear: FfiConverterRustBuffer<Near?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeTicketClaims: FfiConverterRustBuffer<TicketClaims?> {
+    override fun read(buf: ByteBuffer): TicketClaims? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeTicketClaims.read(buf)
+    }
+
+    override fun allocationSize(value: TicketClaims?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeTicketClaims.allocationSize(value)
+        }
+    }
+
+    override fun write(value: TicketClaims?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeTicketClaims.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeTimestamp: FfiConverterRustBuffer<Timestamp?> {
     override fun read(buf: ByteBuffer): Timestamp? {
         if (buf.get().toInt() == 0) {
@@ -5605,6 +6582,34 @@ public object FfiConverterSequenceTypeDaySales: FfiConverterRustBuffer<List<DayS
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeDaySales.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeDuplicateAlert: FfiConverterRustBuffer<List<DuplicateAlert>> {
+    override fun read(buf: ByteBuffer): List<DuplicateAlert> {
+        val len = buf.getInt()
+        return List<DuplicateAlert>(len) {
+            FfiConverterTypeDuplicateAlert.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<DuplicateAlert>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeDuplicateAlert.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<DuplicateAlert>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeDuplicateAlert.write(it, buf)
         }
     }
 }
@@ -5779,6 +6784,34 @@ public object FfiConverterSequenceTypeTicketTypeSales: FfiConverterRustBuffer<Li
 
 
 
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeTicketTypeStock: FfiConverterRustBuffer<List<TicketTypeStock>> {
+    override fun read(buf: ByteBuffer): List<TicketTypeStock> {
+        val len = buf.getInt()
+        return List<TicketTypeStock>(len) {
+            FfiConverterTypeTicketTypeStock.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<TicketTypeStock>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeTicketTypeStock.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<TicketTypeStock>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeTicketTypeStock.write(it, buf)
+        }
+    }
+}
+
+
+
 public typealias Timestamp = kotlin.Long
 public typealias FfiConverterTypeTimestamp = FfiConverterLong
 
@@ -5786,6 +6819,11 @@ public typealias FfiConverterTypeTimestamp = FfiConverterLong
 
 public typealias Uuid = kotlin.String
 public typealias FfiConverterTypeUuid = FfiConverterString
+
+
+
+public typealias Validity = ValidityWindow
+public typealias FfiConverterTypeValidity = FfiConverterTypeValidityWindow
 
 
 
