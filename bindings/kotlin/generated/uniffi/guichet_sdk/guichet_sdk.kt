@@ -3183,6 +3183,81 @@ public object FfiConverterTypeOfflineDoorConfig: FfiConverterRustBuffer<OfflineD
 
 
 /**
+ * A provider and this app's registration at it, as plain data.
+ */
+data class OidcConfig (
+    /**
+     * The issuer (`https://login.example.org`); its discovery document is read from
+     * `<issuer>/.well-known/openid-configuration`.
+     */
+    var `issuer`: kotlin.String
+    , 
+    /**
+     * This app's public client id at the provider.
+     */
+    var `clientId`: kotlin.String
+    , 
+    /**
+     * Where the provider sends the user back: a loopback URL
+     * (`http://127.0.0.1/callback`) for desktop hosts, whose port the SDK picks, or the
+     * app's own scheme (`org.example.app:/callback`) for mobile hosts.
+     */
+    var `redirectUri`: kotlin.String
+    , 
+    /**
+     * Scopes to ask for; `openid` is added when missing. `offline_access` asks for a
+     * refresh token (and makes the provider show its consent page).
+     */
+    var `scopes`: List<kotlin.String>
+    , 
+    /**
+     * The API the access token is for (RFC 8707), if the provider wants it named.
+     */
+    var `resource`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOidcConfig: FfiConverterRustBuffer<OidcConfig> {
+    override fun read(buf: ByteBuffer): OidcConfig {
+        return OidcConfig(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OidcConfig) = (
+            FfiConverterString.allocationSize(value.`issuer`) +
+            FfiConverterString.allocationSize(value.`clientId`) +
+            FfiConverterString.allocationSize(value.`redirectUri`) +
+            FfiConverterSequenceString.allocationSize(value.`scopes`) +
+            FfiConverterOptionalString.allocationSize(value.`resource`)
+    )
+
+    override fun write(value: OidcConfig, buf: ByteBuffer) {
+            FfiConverterString.write(value.`issuer`, buf)
+            FfiConverterString.write(value.`clientId`, buf)
+            FfiConverterString.write(value.`redirectUri`, buf)
+            FfiConverterSequenceString.write(value.`scopes`, buf)
+            FfiConverterOptionalString.write(value.`resource`, buf)
+    }
+}
+
+
+
+/**
  * An order.
  */
 data class Order (
@@ -3501,6 +3576,119 @@ public object FfiConverterTypeProgress: FfiConverterRustBuffer<Progress> {
             FfiConverterTypeTask.write(value.`task`, buf)
             FfiConverterULong.write(value.`done`, buf)
             FfiConverterOptionalULong.write(value.`total`, buf)
+    }
+}
+
+
+
+/**
+ * A sign-in under way: the URL to open, and what checking the redirect and exchanging the
+ * code need. Plain data, so a mobile host may keep it while the app is in the background;
+ * it holds the PKCE verifier, so keep it private and use it once.
+ */
+data class ProviderSignIn (
+    /**
+     * Where to send the user (the system browser, an in-app browser tab).
+     */
+    var `authorizationUrl`: kotlin.String
+    , 
+    /**
+     * The redirect URI the provider was given.
+     */
+    var `redirectUri`: kotlin.String
+    , 
+    /**
+     * The `state` the redirect must carry.
+     */
+    var `state`: kotlin.String
+    , 
+    /**
+     * The `nonce` the ID token must carry.
+     */
+    var `nonce`: kotlin.String
+    , 
+    /**
+     * The PKCE verifier.
+     */
+    var `codeVerifier`: kotlin.String
+    , 
+    /**
+     * The issuer, as discovered.
+     */
+    var `issuer`: kotlin.String
+    , 
+    /**
+     * This app's client id.
+     */
+    var `clientId`: kotlin.String
+    , 
+    /**
+     * The provider's token endpoint.
+     */
+    var `tokenEndpoint`: kotlin.String
+    , 
+    /**
+     * The provider's revocation endpoint, if it has one.
+     */
+    var `revocationEndpoint`: kotlin.String?
+    , 
+    /**
+     * The resource asked for, if any.
+     */
+    var `resource`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProviderSignIn: FfiConverterRustBuffer<ProviderSignIn> {
+    override fun read(buf: ByteBuffer): ProviderSignIn {
+        return ProviderSignIn(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ProviderSignIn) = (
+            FfiConverterString.allocationSize(value.`authorizationUrl`) +
+            FfiConverterString.allocationSize(value.`redirectUri`) +
+            FfiConverterString.allocationSize(value.`state`) +
+            FfiConverterString.allocationSize(value.`nonce`) +
+            FfiConverterString.allocationSize(value.`codeVerifier`) +
+            FfiConverterString.allocationSize(value.`issuer`) +
+            FfiConverterString.allocationSize(value.`clientId`) +
+            FfiConverterString.allocationSize(value.`tokenEndpoint`) +
+            FfiConverterOptionalString.allocationSize(value.`revocationEndpoint`) +
+            FfiConverterOptionalString.allocationSize(value.`resource`)
+    )
+
+    override fun write(value: ProviderSignIn, buf: ByteBuffer) {
+            FfiConverterString.write(value.`authorizationUrl`, buf)
+            FfiConverterString.write(value.`redirectUri`, buf)
+            FfiConverterString.write(value.`state`, buf)
+            FfiConverterString.write(value.`nonce`, buf)
+            FfiConverterString.write(value.`codeVerifier`, buf)
+            FfiConverterString.write(value.`issuer`, buf)
+            FfiConverterString.write(value.`clientId`, buf)
+            FfiConverterString.write(value.`tokenEndpoint`, buf)
+            FfiConverterOptionalString.write(value.`revocationEndpoint`, buf)
+            FfiConverterOptionalString.write(value.`resource`, buf)
     }
 }
 
