@@ -1,4 +1,5 @@
-//! Guichet for Python, Kotlin and Swift: uniffi objects that wrap the SDK's handles.
+//! Guichet for Python, Kotlin and Swift: uniffi objects that wrap the SDK's handles (the
+//! client and its sub-handles, and the door scanner).
 //!
 //! Each exported method converts its arguments, calls the SDK and converts the result;
 //! anything more belongs in the SDK. Records, enums and the error kinds come from
@@ -7,9 +8,11 @@
 //! that cancels when dropped.
 
 mod client;
+mod door;
 mod listeners;
 
 pub use client::{Booking, Catalog, Client, Organizer, Wallet, open_client};
+pub use door::{Door, TicketCounts, open_door, open_offline_door, pair_door};
 pub use listeners::{ChangeListener, ProgressListener, SecretStore, TaskHandle};
 
 use guichet_sdk::{BoundaryError, ErrorKind};

@@ -139,10 +139,13 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-async def published_event(client, title: str, capacity: int = 10, price_minor: int = 2500):
-    """An organizer's published event with one ticket type; returns (event id, type id)."""
+async def published_event(
+    client, title: str, capacity: int = 10, price_minor: int = 2500, starts_in_ms: int = 30 * 24 * HOUR_MS
+):
+    """An organizer's published event with one ticket type; returns (event id, type id).
+    Tickets are valid from 6 hours before the start: a door test starts it within the hour."""
     organizer = client.organizer()
-    start = now_ms() + 30 * 24 * HOUR_MS
+    start = now_ms() + starts_in_ms
     event = await organizer.create_event(
         guichet.EventDraft(
             title=title,

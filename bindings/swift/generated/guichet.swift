@@ -604,6 +604,34 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
+    typealias SwiftType = TimeInterval
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimeInterval {
+        let seconds: UInt64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        return Double(seconds) + (Double(nanoseconds) / 1.0e9)
+    }
+
+    public static func write(_ value: TimeInterval, into buf: inout [UInt8]) {
+        if value.rounded(.down) > Double(Int64.max) {
+            fatalError("Duration overflow, exceeds max bounds supported by Uniffi")
+        }
+
+        if value < 0 {
+            fatalError("Invalid duration, must be non-negative")
+        }
+
+        let seconds = UInt64(value)
+        let nanoseconds = UInt32((value - Double(seconds)) * 1.0e9)
+        writeInt(&buf, seconds)
+        writeInt(&buf, nanoseconds)
+    }
+}
+
 
 
 
@@ -1511,6 +1539,321 @@ public func FfiConverterTypeClient_lower(_ value: Client) -> UInt64 {
 
 
 /**
+ * A door scanner: decides online when the server answers in time, offline otherwise, and
+ * commits every scan before returning its decision. Usable from any thread.
+ */
+public protocol DoorProtocol: AnyObject, Sendable {
+    
+    /**
+     * The gate this door stands at.
+     */
+    func gate()  -> String
+    
+    /**
+     * Whether the last call reached the server.
+     */
+    func isOnline()  -> Bool
+    
+    /**
+     * Decides on a credential's text (a QR code's content) now.
+     */
+    func scan(text: String, direction: Direction) async throws  -> ScanResult
+    
+    /**
+     * [`Door::scan`] at a device time (Unix milliseconds).
+     */
+    func scanAt(text: String, direction: Direction, deviceTimeMs: Int64) async throws  -> ScanResult
+    
+    /**
+     * Gate, list, online state, scans waiting for a push and the last successful sync.
+     */
+    func status() async throws  -> DoorStatus
+    
+    /**
+     * Pushes the scans the server lacks, then pulls tickets, revocations and other doors'
+     * scans.
+     */
+    func sync() async throws  -> DoorSyncReport
+    
+    /**
+     * The snapshot's ticket count and how many are revoked.
+     */
+    func ticketCounts() async throws  -> TicketCounts
+    
+    /**
+     * This door's scans the server does not have yet.
+     */
+    func unpushedCount() async throws  -> Int64
+    
+    /**
+     * Syncs now and then every `every`, one unit of progress per sync, until the handle
+     * is cancelled or dropped.
+     */
+    func watch(every: TimeInterval, listener: ProgressListener)  -> TaskHandle
+    
+}
+/**
+ * A door scanner: decides online when the server answers in time, offline otherwise, and
+ * commits every scan before returning its decision. Usable from any thread.
+ */
+open class Door: DoorProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_guichet_ffi_fn_clone_door(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_guichet_ffi_fn_free_door(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The gate this door stands at.
+     */
+open func gate() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_guichet_ffi_fn_method_door_gate(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether the last call reached the server.
+     */
+open func isOnline() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_guichet_ffi_fn_method_door_is_online(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Decides on a credential's text (a QR code's content) now.
+     */
+open func scan(text: String, direction: Direction)async throws  -> ScanResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_guichet_ffi_fn_method_door_scan(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(text),FfiConverterTypeDirection_lower(direction)
+                )
+            },
+            pollFunc: ffi_guichet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_guichet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_guichet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeScanResult_lift,
+            errorHandler: FfiConverterTypeGuichetError_lift
+        )
+}
+    
+    /**
+     * [`Door::scan`] at a device time (Unix milliseconds).
+     */
+open func scanAt(text: String, direction: Direction, deviceTimeMs: Int64)async throws  -> ScanResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_guichet_ffi_fn_method_door_scan_at(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(text),FfiConverterTypeDirection_lower(direction),FfiConverterInt64.lower(deviceTimeMs)
+                )
+            },
+            pollFunc: ffi_guichet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_guichet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_guichet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeScanResult_lift,
+            errorHandler: FfiConverterTypeGuichetError_lift
+        )
+}
+    
+    /**
+     * Gate, list, online state, scans waiting for a push and the last successful sync.
+     */
+open func status()async throws  -> DoorStatus  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_guichet_ffi_fn_method_door_status(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_guichet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_guichet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_guichet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDoorStatus_lift,
+            errorHandler: FfiConverterTypeGuichetError_lift
+        )
+}
+    
+    /**
+     * Pushes the scans the server lacks, then pulls tickets, revocations and other doors'
+     * scans.
+     */
+open func sync()async throws  -> DoorSyncReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_guichet_ffi_fn_method_door_sync(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_guichet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_guichet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_guichet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDoorSyncReport_lift,
+            errorHandler: FfiConverterTypeGuichetError_lift
+        )
+}
+    
+    /**
+     * The snapshot's ticket count and how many are revoked.
+     */
+open func ticketCounts()async throws  -> TicketCounts  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_guichet_ffi_fn_method_door_ticket_counts(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_guichet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_guichet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_guichet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTicketCounts_lift,
+            errorHandler: FfiConverterTypeGuichetError_lift
+        )
+}
+    
+    /**
+     * This door's scans the server does not have yet.
+     */
+open func unpushedCount()async throws  -> Int64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_guichet_ffi_fn_method_door_unpushed_count(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_guichet_ffi_rust_future_poll_i64,
+            completeFunc: ffi_guichet_ffi_rust_future_complete_i64,
+            freeFunc: ffi_guichet_ffi_rust_future_free_i64,
+            liftFunc: FfiConverterInt64.lift,
+            errorHandler: FfiConverterTypeGuichetError_lift
+        )
+}
+    
+    /**
+     * Syncs now and then every `every`, one unit of progress per sync, until the handle
+     * is cancelled or dropped.
+     */
+open func watch(every: TimeInterval, listener: ProgressListener) -> TaskHandle  {
+    return try!  FfiConverterTypeTaskHandle_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_guichet_ffi_fn_method_door_watch(
+            self.uniffiCloneHandle(),
+        FfiConverterDuration.lower(every),
+        FfiConverterCallbackInterfaceProgressListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDoor: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Door
+
+    public static func lift(_ handle: UInt64) throws -> Door {
+        return Door(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Door) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Door {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Door, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDoor_lift(_ handle: UInt64) throws -> Door {
+    return try FfiConverterTypeDoor.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDoor_lower(_ value: Door) -> UInt64 {
+    return FfiConverterTypeDoor.lower(value)
+}
+
+
+
+
+
+
+/**
  * An organizer's tools: events, ticket types, sales, attendees, doors.
  */
 public protocol OrganizerProtocol: AnyObject, Sendable {
@@ -2315,6 +2658,75 @@ public func FfiConverterTypeWallet_lower(_ value: Wallet) -> UInt64 {
 }
 
 
+
+
+/**
+ * The snapshot's tickets and how many of them are revoked.
+ */
+public struct TicketCounts: Equatable, Hashable {
+    /**
+     * Tickets the door knows.
+     */
+    public var tickets: Int64
+    /**
+     * Of which revoked (refunded, cancelled).
+     */
+    public var revoked: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Tickets the door knows.
+         */tickets: Int64, 
+        /**
+         * Of which revoked (refunded, cancelled).
+         */revoked: Int64) {
+        self.tickets = tickets
+        self.revoked = revoked
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TicketCounts: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTicketCounts: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TicketCounts {
+        return
+            try TicketCounts(
+                tickets: FfiConverterInt64.read(from: &buf), 
+                revoked: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TicketCounts, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.tickets, into: &buf)
+        FfiConverterInt64.write(value.revoked, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTicketCounts_lift(_ buf: RustBuffer) throws -> TicketCounts {
+    return try FfiConverterTypeTicketCounts.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTicketCounts_lower(_ value: TicketCounts) -> RustBuffer {
+    return FfiConverterTypeTicketCounts.lower(value)
+}
 
 
 /**
@@ -3309,6 +3721,59 @@ public func openClient(serverUrl: String, dataDir: String, secrets: SecretStore?
             errorHandler: FfiConverterTypeGuichetError_lift
         )
 }
+/**
+ * Opens a door paired before (`NOT_PAIRED` if none was), standing at `gate`.
+ */
+public func openDoor(serverUrl: String, dataDir: String, gate: String, secrets: SecretStore?)async throws  -> Door  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_guichet_ffi_fn_func_open_door(FfiConverterString.lower(serverUrl),FfiConverterString.lower(dataDir),FfiConverterString.lower(gate),FfiConverterOptionCallbackInterfaceSecretStore.lower(secrets)
+                )
+            },
+            pollFunc: ffi_guichet_ffi_rust_future_poll_u64,
+            completeFunc: ffi_guichet_ffi_rust_future_complete_u64,
+            freeFunc: ffi_guichet_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeDoor_lift,
+            errorHandler: FfiConverterTypeGuichetError_lift
+        )
+}
+/**
+ * Opens a door with no server on an exported event configuration (or the one stored by
+ * an earlier open): every decision is local; `sync` answers `NOT_PAIRED`.
+ */
+public func openOfflineDoor(config: OfflineDoorConfig)async throws  -> Door  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_guichet_ffi_fn_func_open_offline_door(FfiConverterTypeOfflineDoorConfig_lower(config)
+                )
+            },
+            pollFunc: ffi_guichet_ffi_rust_future_poll_u64,
+            completeFunc: ffi_guichet_ffi_rust_future_complete_u64,
+            freeFunc: ffi_guichet_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeDoor_lift,
+            errorHandler: FfiConverterTypeGuichetError_lift
+        )
+}
+/**
+ * Redeems an organizer's one-time pairing code, pulls the event's tickets and opens the
+ * door at `gate`; `secrets` keeps the device token (by default: a file in `data_dir`).
+ */
+public func pairDoor(serverUrl: String, dataDir: String, gate: String, code: String, deviceName: String, secrets: SecretStore?)async throws  -> Door  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_guichet_ffi_fn_func_pair_door(FfiConverterString.lower(serverUrl),FfiConverterString.lower(dataDir),FfiConverterString.lower(gate),FfiConverterString.lower(code),FfiConverterString.lower(deviceName),FfiConverterOptionCallbackInterfaceSecretStore.lower(secrets)
+                )
+            },
+            pollFunc: ffi_guichet_ffi_rust_future_poll_u64,
+            completeFunc: ffi_guichet_ffi_rust_future_complete_u64,
+            freeFunc: ffi_guichet_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeDoor_lift,
+            errorHandler: FfiConverterTypeGuichetError_lift
+        )
+}
 
 private enum InitializationResult {
     case ok
@@ -3326,6 +3791,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.contractVersionMismatch
     }
     if (uniffi_guichet_ffi_checksum_func_open_client() != 4015) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_func_open_door() != 23874) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_func_open_offline_door() != 45681) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_func_pair_door() != 29154) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_booking_checkout() != 9251) {
@@ -3461,6 +3935,33 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_wallet_tickets() != 18488) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_door_gate() != 60293) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_door_is_online() != 9086) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_door_scan() != 57938) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_door_scan_at() != 61456) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_door_status() != 50440) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_door_sync() != 29165) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_door_ticket_counts() != 20712) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_door_unpushed_count() != 4293) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_door_watch() != 44190) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_taskhandle_cancel() != 26899) {

@@ -590,6 +590,61 @@ uint64_t uniffi_guichet_ffi_fn_method_wallet_sync_task(uint64_t ptr, uint64_t li
 uint64_t uniffi_guichet_ffi_fn_method_wallet_tickets(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_CLONE_DOOR
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_CLONE_DOOR
+uint64_t uniffi_guichet_ffi_fn_clone_door(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_FREE_DOOR
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_FREE_DOOR
+void uniffi_guichet_ffi_fn_free_door(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_DOOR_GATE
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_DOOR_GATE
+RustBuffer uniffi_guichet_ffi_fn_method_door_gate(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_DOOR_IS_ONLINE
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_DOOR_IS_ONLINE
+int8_t uniffi_guichet_ffi_fn_method_door_is_online(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_DOOR_SCAN
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_DOOR_SCAN
+uint64_t uniffi_guichet_ffi_fn_method_door_scan(uint64_t ptr, RustBuffer text, RustBuffer direction
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_DOOR_SCAN_AT
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_DOOR_SCAN_AT
+uint64_t uniffi_guichet_ffi_fn_method_door_scan_at(uint64_t ptr, RustBuffer text, RustBuffer direction, int64_t device_time_ms
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_DOOR_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_DOOR_STATUS
+uint64_t uniffi_guichet_ffi_fn_method_door_status(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_DOOR_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_DOOR_SYNC
+uint64_t uniffi_guichet_ffi_fn_method_door_sync(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_DOOR_TICKET_COUNTS
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_DOOR_TICKET_COUNTS
+uint64_t uniffi_guichet_ffi_fn_method_door_ticket_counts(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_DOOR_UNPUSHED_COUNT
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_DOOR_UNPUSHED_COUNT
+uint64_t uniffi_guichet_ffi_fn_method_door_unpushed_count(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_DOOR_WATCH
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_DOOR_WATCH
+uint64_t uniffi_guichet_ffi_fn_method_door_watch(uint64_t ptr, RustBuffer every, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_CLONE_TASKHANDLE
 #define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_CLONE_TASKHANDLE
 uint64_t uniffi_guichet_ffi_fn_clone_taskhandle(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -628,6 +683,21 @@ void uniffi_guichet_ffi_fn_init_callback_vtable_secretstore(const UniffiVTableCa
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_FUNC_OPEN_CLIENT
 #define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_FUNC_OPEN_CLIENT
 uint64_t uniffi_guichet_ffi_fn_func_open_client(RustBuffer server_url, RustBuffer data_dir, RustBuffer secrets
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_FUNC_OPEN_DOOR
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_FUNC_OPEN_DOOR
+uint64_t uniffi_guichet_ffi_fn_func_open_door(RustBuffer server_url, RustBuffer data_dir, RustBuffer gate, RustBuffer secrets
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_FUNC_OPEN_OFFLINE_DOOR
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_FUNC_OPEN_OFFLINE_DOOR
+uint64_t uniffi_guichet_ffi_fn_func_open_offline_door(RustBuffer config
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_FUNC_PAIR_DOOR
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_FUNC_PAIR_DOOR
+uint64_t uniffi_guichet_ffi_fn_func_pair_door(RustBuffer server_url, RustBuffer data_dir, RustBuffer gate, RustBuffer code, RustBuffer device_name, RustBuffer secrets
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_GUICHET_FFI_RUSTBUFFER_ALLOC
@@ -893,6 +963,24 @@ void ffi_guichet_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_FUNC_OPEN_CLIENT
 #define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_FUNC_OPEN_CLIENT
 uint16_t uniffi_guichet_ffi_checksum_func_open_client(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_FUNC_OPEN_DOOR
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_FUNC_OPEN_DOOR
+uint16_t uniffi_guichet_ffi_checksum_func_open_door(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_FUNC_OPEN_OFFLINE_DOOR
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_FUNC_OPEN_OFFLINE_DOOR
+uint16_t uniffi_guichet_ffi_checksum_func_open_offline_door(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_FUNC_PAIR_DOOR
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_FUNC_PAIR_DOOR
+uint16_t uniffi_guichet_ffi_checksum_func_pair_door(void
     
 );
 #endif
@@ -1163,6 +1251,60 @@ uint16_t uniffi_guichet_ffi_checksum_method_wallet_sync_task(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_WALLET_TICKETS
 #define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_WALLET_TICKETS
 uint16_t uniffi_guichet_ffi_checksum_method_wallet_tickets(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_DOOR_GATE
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_DOOR_GATE
+uint16_t uniffi_guichet_ffi_checksum_method_door_gate(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_DOOR_IS_ONLINE
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_DOOR_IS_ONLINE
+uint16_t uniffi_guichet_ffi_checksum_method_door_is_online(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_DOOR_SCAN
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_DOOR_SCAN
+uint16_t uniffi_guichet_ffi_checksum_method_door_scan(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_DOOR_SCAN_AT
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_DOOR_SCAN_AT
+uint16_t uniffi_guichet_ffi_checksum_method_door_scan_at(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_DOOR_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_DOOR_STATUS
+uint16_t uniffi_guichet_ffi_checksum_method_door_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_DOOR_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_DOOR_SYNC
+uint16_t uniffi_guichet_ffi_checksum_method_door_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_DOOR_TICKET_COUNTS
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_DOOR_TICKET_COUNTS
+uint16_t uniffi_guichet_ffi_checksum_method_door_ticket_counts(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_DOOR_UNPUSHED_COUNT
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_DOOR_UNPUSHED_COUNT
+uint16_t uniffi_guichet_ffi_checksum_method_door_unpushed_count(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_DOOR_WATCH
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_DOOR_WATCH
+uint16_t uniffi_guichet_ffi_checksum_method_door_watch(void
     
 );
 #endif

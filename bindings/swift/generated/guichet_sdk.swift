@@ -1710,6 +1710,116 @@ public func FfiConverterTypeCheckInListInfo_lower(_ value: CheckInListInfo) -> R
 
 
 /**
+ * A check-in list's counts as they stand, and the duplicate entries seen since the
+ * previous update.
+ */
+public struct CheckInsUpdate: Equatable, Hashable {
+    /**
+     * The list.
+     */
+    public var listId: String
+    /**
+     * Tickets inside now.
+     */
+    public var inside: Int64
+    /**
+     * Entries admitted, re-entries included.
+     */
+    public var admitted: Int64
+    /**
+     * Scans refused at the door.
+     */
+    public var refused: Int64
+    /**
+     * Entries classified as duplicates.
+     */
+    public var duplicates: Int64
+    /**
+     * Duplicate entries detected since the previous update (none in the first).
+     */
+    public var newAlerts: [DuplicateAlert]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The list.
+         */listId: String, 
+        /**
+         * Tickets inside now.
+         */inside: Int64, 
+        /**
+         * Entries admitted, re-entries included.
+         */admitted: Int64, 
+        /**
+         * Scans refused at the door.
+         */refused: Int64, 
+        /**
+         * Entries classified as duplicates.
+         */duplicates: Int64, 
+        /**
+         * Duplicate entries detected since the previous update (none in the first).
+         */newAlerts: [DuplicateAlert]) {
+        self.listId = listId
+        self.inside = inside
+        self.admitted = admitted
+        self.refused = refused
+        self.duplicates = duplicates
+        self.newAlerts = newAlerts
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CheckInsUpdate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckInsUpdate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckInsUpdate {
+        return
+            try CheckInsUpdate(
+                listId: FfiConverterString.read(from: &buf), 
+                inside: FfiConverterInt64.read(from: &buf), 
+                admitted: FfiConverterInt64.read(from: &buf), 
+                refused: FfiConverterInt64.read(from: &buf), 
+                duplicates: FfiConverterInt64.read(from: &buf), 
+                newAlerts: FfiConverterSequenceTypeDuplicateAlert.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CheckInsUpdate, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.listId, into: &buf)
+        FfiConverterInt64.write(value.inside, into: &buf)
+        FfiConverterInt64.write(value.admitted, into: &buf)
+        FfiConverterInt64.write(value.refused, into: &buf)
+        FfiConverterInt64.write(value.duplicates, into: &buf)
+        FfiConverterSequenceTypeDuplicateAlert.write(value.newAlerts, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckInsUpdate_lift(_ buf: RustBuffer) throws -> CheckInsUpdate {
+    return try FfiConverterTypeCheckInsUpdate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckInsUpdate_lower(_ value: CheckInsUpdate) -> RustBuffer {
+    return FfiConverterTypeCheckInsUpdate.lower(value)
+}
+
+
+/**
  * What a client is opened on, as plain data a host builds in any language (the
  * [`ClientBuilder`] is the Rust spelling of the same, plus a custom transport).
  */
@@ -3144,6 +3254,87 @@ public func FfiConverterTypeHoldLine_lower(_ value: HoldLine) -> RustBuffer {
 
 
 /**
+ * A feed's connection state, told to its listener on every change.
+ */
+public struct LiveState: Equatable, Hashable {
+    /**
+     * The phase.
+     */
+    public var phase: LivePhase
+    /**
+     * Failed attempts since the feed was last live.
+     */
+    public var attempt: UInt32
+    /**
+     * Why: the failure that made it reconnect or end; `None` when all is well, or when
+     * the server completed the feed or the host cancelled it.
+     */
+    public var error: BoundaryError?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The phase.
+         */phase: LivePhase, 
+        /**
+         * Failed attempts since the feed was last live.
+         */attempt: UInt32, 
+        /**
+         * Why: the failure that made it reconnect or end; `None` when all is well, or when
+         * the server completed the feed or the host cancelled it.
+         */error: BoundaryError?) {
+        self.phase = phase
+        self.attempt = attempt
+        self.error = error
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LiveState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLiveState: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LiveState {
+        return
+            try LiveState(
+                phase: FfiConverterTypeLivePhase.read(from: &buf), 
+                attempt: FfiConverterUInt32.read(from: &buf), 
+                error: FfiConverterOptionTypeBoundaryError.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LiveState, into buf: inout [UInt8]) {
+        FfiConverterTypeLivePhase.write(value.phase, into: &buf)
+        FfiConverterUInt32.write(value.attempt, into: &buf)
+        FfiConverterOptionTypeBoundaryError.write(value.error, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLiveState_lift(_ buf: RustBuffer) throws -> LiveState {
+    return try FfiConverterTypeLiveState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLiveState_lower(_ value: LiveState) -> RustBuffer {
+    return FfiConverterTypeLiveState.lower(value)
+}
+
+
+/**
  * A point and a radius.
  */
 public struct Near: Equatable, Hashable {
@@ -4126,6 +4317,125 @@ public func FfiConverterTypeSalesReportData_lift(_ buf: RustBuffer) throws -> Sa
 #endif
 public func FfiConverterTypeSalesReportData_lower(_ value: SalesReportData) -> RustBuffer {
     return FfiConverterTypeSalesReportData.lower(value)
+}
+
+
+/**
+ * An event's sales as they stand, after a change.
+ */
+public struct SalesUpdate: Equatable, Hashable {
+    /**
+     * The event.
+     */
+    public var eventId: String
+    /**
+     * ISO 4217 of the amounts (the first ticket type's).
+     */
+    public var currency: String?
+    /**
+     * Valid tickets in all.
+     */
+    public var sold: Int64
+    /**
+     * Held right now in all.
+     */
+    public var held: Int64
+    /**
+     * On sale right now in all.
+     */
+    public var available: Int64
+    /**
+     * Revenue in all, minor units.
+     */
+    public var revenueMinor: Int64
+    /**
+     * By ticket type.
+     */
+    public var byTicketType: [TicketTypeStock]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The event.
+         */eventId: String, 
+        /**
+         * ISO 4217 of the amounts (the first ticket type's).
+         */currency: String?, 
+        /**
+         * Valid tickets in all.
+         */sold: Int64, 
+        /**
+         * Held right now in all.
+         */held: Int64, 
+        /**
+         * On sale right now in all.
+         */available: Int64, 
+        /**
+         * Revenue in all, minor units.
+         */revenueMinor: Int64, 
+        /**
+         * By ticket type.
+         */byTicketType: [TicketTypeStock]) {
+        self.eventId = eventId
+        self.currency = currency
+        self.sold = sold
+        self.held = held
+        self.available = available
+        self.revenueMinor = revenueMinor
+        self.byTicketType = byTicketType
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SalesUpdate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSalesUpdate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SalesUpdate {
+        return
+            try SalesUpdate(
+                eventId: FfiConverterString.read(from: &buf), 
+                currency: FfiConverterOptionString.read(from: &buf), 
+                sold: FfiConverterInt64.read(from: &buf), 
+                held: FfiConverterInt64.read(from: &buf), 
+                available: FfiConverterInt64.read(from: &buf), 
+                revenueMinor: FfiConverterInt64.read(from: &buf), 
+                byTicketType: FfiConverterSequenceTypeTicketTypeStock.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SalesUpdate, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.eventId, into: &buf)
+        FfiConverterOptionString.write(value.currency, into: &buf)
+        FfiConverterInt64.write(value.sold, into: &buf)
+        FfiConverterInt64.write(value.held, into: &buf)
+        FfiConverterInt64.write(value.available, into: &buf)
+        FfiConverterInt64.write(value.revenueMinor, into: &buf)
+        FfiConverterSequenceTypeTicketTypeStock.write(value.byTicketType, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSalesUpdate_lift(_ buf: RustBuffer) throws -> SalesUpdate {
+    return try FfiConverterTypeSalesUpdate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSalesUpdate_lower(_ value: SalesUpdate) -> RustBuffer {
+    return FfiConverterTypeSalesUpdate.lower(value)
 }
 
 
@@ -5333,6 +5643,135 @@ public func FfiConverterTypeTicketTypeSales_lower(_ value: TicketTypeSales) -> R
 
 
 /**
+ * One ticket type's stock and sales, live.
+ */
+public struct TicketTypeStock: Equatable, Hashable {
+    /**
+     * The ticket type.
+     */
+    public var ticketTypeId: String
+    /**
+     * Its name.
+     */
+    public var name: String
+    /**
+     * Capacity.
+     */
+    public var capacity: Int64
+    /**
+     * Valid tickets sold.
+     */
+    public var sold: Int64
+    /**
+     * Tickets refunded.
+     */
+    public var refunded: Int64
+    /**
+     * Reserved in holds right now.
+     */
+    public var held: Int64
+    /**
+     * On sale right now: capacity − sold − held.
+     */
+    public var available: Int64
+    /**
+     * Revenue of valid tickets, minor units.
+     */
+    public var revenueMinor: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The ticket type.
+         */ticketTypeId: String, 
+        /**
+         * Its name.
+         */name: String, 
+        /**
+         * Capacity.
+         */capacity: Int64, 
+        /**
+         * Valid tickets sold.
+         */sold: Int64, 
+        /**
+         * Tickets refunded.
+         */refunded: Int64, 
+        /**
+         * Reserved in holds right now.
+         */held: Int64, 
+        /**
+         * On sale right now: capacity − sold − held.
+         */available: Int64, 
+        /**
+         * Revenue of valid tickets, minor units.
+         */revenueMinor: Int64) {
+        self.ticketTypeId = ticketTypeId
+        self.name = name
+        self.capacity = capacity
+        self.sold = sold
+        self.refunded = refunded
+        self.held = held
+        self.available = available
+        self.revenueMinor = revenueMinor
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TicketTypeStock: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTicketTypeStock: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TicketTypeStock {
+        return
+            try TicketTypeStock(
+                ticketTypeId: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                capacity: FfiConverterInt64.read(from: &buf), 
+                sold: FfiConverterInt64.read(from: &buf), 
+                refunded: FfiConverterInt64.read(from: &buf), 
+                held: FfiConverterInt64.read(from: &buf), 
+                available: FfiConverterInt64.read(from: &buf), 
+                revenueMinor: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TicketTypeStock, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.ticketTypeId, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterInt64.write(value.capacity, into: &buf)
+        FfiConverterInt64.write(value.sold, into: &buf)
+        FfiConverterInt64.write(value.refunded, into: &buf)
+        FfiConverterInt64.write(value.held, into: &buf)
+        FfiConverterInt64.write(value.available, into: &buf)
+        FfiConverterInt64.write(value.revenueMinor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTicketTypeStock_lift(_ buf: RustBuffer) throws -> TicketTypeStock {
+    return try FfiConverterTypeTicketTypeStock.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTicketTypeStock_lower(_ value: TicketTypeStock) -> RustBuffer {
+    return FfiConverterTypeTicketTypeStock.lower(value)
+}
+
+
+/**
  * A ticket's validity window as it crosses: unix seconds, `from` inclusive, `until`
  * exclusive.
  */
@@ -6321,6 +6760,101 @@ public func FfiConverterTypeInvalidCause_lift(_ buf: RustBuffer) throws -> Inval
 #endif
 public func FfiConverterTypeInvalidCause_lower(_ value: InvalidCause) -> RustBuffer {
     return FfiConverterTypeInvalidCause.lower(value)
+}
+
+
+
+/**
+ * Where a feed's connection stands.
+ */
+
+public enum LivePhase: Equatable, Hashable {
+    
+    /**
+     * Opening the first connection.
+     */
+    case connecting
+    /**
+     * Subscribed: updates flow.
+     */
+    case live
+    /**
+     * The connection dropped or could not be opened; trying again after a back-off.
+     */
+    case reconnecting
+    /**
+     * The feed is over (see the error, if any); no more updates.
+     */
+    case ended
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension LivePhase: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLivePhase: FfiConverterRustBuffer {
+    typealias SwiftType = LivePhase
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LivePhase {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .connecting
+        
+        case 2: return .live
+        
+        case 3: return .reconnecting
+        
+        case 4: return .ended
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: LivePhase, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .connecting:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .live:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .reconnecting:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .ended:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLivePhase_lift(_ buf: RustBuffer) throws -> LivePhase {
+    return try FfiConverterTypeLivePhase.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLivePhase_lower(_ value: LivePhase) -> RustBuffer {
+    return FfiConverterTypeLivePhase.lower(value)
 }
 
 
@@ -7640,6 +8174,31 @@ fileprivate struct FfiConverterSequenceTypeDaySales: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeDuplicateAlert: FfiConverterRustBuffer {
+    typealias SwiftType = [DuplicateAlert]
+
+    public static func write(_ value: [DuplicateAlert], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDuplicateAlert.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DuplicateAlert] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DuplicateAlert]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDuplicateAlert.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeHoldItem: FfiConverterRustBuffer {
     typealias SwiftType = [HoldItem]
 
@@ -7782,6 +8341,31 @@ fileprivate struct FfiConverterSequenceTypeTicketTypeSales: FfiConverterRustBuff
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeTicketTypeSales.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeTicketTypeStock: FfiConverterRustBuffer {
+    typealias SwiftType = [TicketTypeStock]
+
+    public static func write(_ value: [TicketTypeStock], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTicketTypeStock.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [TicketTypeStock] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [TicketTypeStock]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTicketTypeStock.read(from: &buf))
         }
         return seq
     }
