@@ -10,13 +10,15 @@ use guichet_sdk::organizer::{
     AttendeePage, EventChanges, EventDraft, OrganizerEvent, SalesReportData, TicketTypeDraft,
     TicketTypeInfo,
 };
+use guichet_sdk::session::oidc::{OidcConfig, ProviderSignIn};
 use guichet_sdk::session::{Account, SignUp};
 use guichet_sdk::wallet::{WalletSync, WalletTicket};
 
 use crate::Result;
 use crate::listeners::{
-    ChangeListener, Changing, HostSecrets, ProgressListener, SecretStore, TaskHandle, progress,
-    task,
+    BrowserOpener, ChangeListener, Changing, CheckIns, CheckInsListener, HostSecrets, Opener,
+    OrderListener, Orders, ProgressListener, Sales, SalesListener, SecretStore, TaskHandle,
+    progress, task,
 };
 
 /// Opens the client described by `config`; `secrets` keeps the session tokens in the
@@ -48,6 +50,36 @@ impl Client {
     /// Signs in.
     pub async fn log_in(&self, email: String, password: String) -> Result<Account> {
         Ok(self.0.log_in(&email, &password).await?)
+    }
+
+    /// Starts a sign-in through an OpenID provider (PKCE): open the returned
+    /// `authorization_url`, then give the redirect to `finish_provider_sign_in` (mobile
+    /// hosts that receive the redirect themselves).
+    pub async fn begin_provider_sign_in(&self, config: OidcConfig) -> Result<ProviderSignIn> {
+        Ok(self.0.begin_provider_sign_in(config).await?)
+    }
+
+    /// Finishes a provider sign-in with the URL the provider redirected to.
+    pub async fn finish_provider_sign_in(
+        &self,
+        pending: ProviderSignIn,
+        redirect_url: String,
+    ) -> Result<Account> {
+        Ok(self
+            .0
+            .finish_provider_sign_in(pending, &redirect_url)
+            .await?)
+    }
+
+    /// Signs in through an OpenID provider on a desktop: `opener` opens the system browser,
+    /// the SDK receives the redirect on a loopback port.
+    pub async fn sign_in_with_provider(
+        &self,
+        config: OidcConfig,
+        opener: Box<dyn BrowserOpener>,
+    ) -> Result<Account> {
+        let opener = Arc::new(Opener(opener));
+        Ok(self.0.sign_in_with_provider(config, opener).await?)
     }
 
     /// Signs out here and on the server.
@@ -142,6 +174,16 @@ impl Booking {
     /// Pays for a hold (`payment_token`: the provider's token, none for free tickets).
     pub async fn checkout(&self, hold_id: String, payment_token: Option<String>) -> Result<Order> {
         Ok(self.0.checkout(&hold_id, payment_token.as_deref()).await?)
+    }
+
+    /// One of the account's orders, live: first as it stands, then after each step of the
+    /// checkout saga and each refund. Dropping the handle ends the feed.
+    pub fn watch_order(
+        &self,
+        order_id: String,
+        listener: Box<dyn OrderListener>,
+    ) -> Arc<TaskHandle> {
+        task(self.0.watch_order(&order_id, Arc::new(Orders(listener))))
     }
 
     /// Gives a hold's tickets back.
@@ -278,6 +320,28 @@ impl Organizer {
     /// The organizer's events, drafts included.
     pub async fn events(&self) -> Result<Vec<OrganizerEvent>> {
         Ok(self.0.events().await?)
+    }
+
+    /// An event's sales, live: first as they stand, then after every hold, release,
+    /// expiry, checkout step and refund. Dropping the handle ends the feed.
+    pub fn watch_sales(
+        &self,
+        event_id: String,
+        listener: Box<dyn SalesListener>,
+    ) -> Arc<TaskHandle> {
+        task(self.0.watch_sales(&event_id, Arc::new(Sales(listener))))
+    }
+
+    /// A check-in list's counts and duplicate-entry alerts, live.
+    pub fn watch_check_ins(
+        &self,
+        list_id: String,
+        listener: Box<dyn CheckInsListener>,
+    ) -> Arc<TaskHandle> {
+        task(
+            self.1
+                .watch_check_ins(&list_id, Arc::new(CheckIns(listener))),
+        )
     }
 
     /// Sold, held and revenue by ticket type and by day.

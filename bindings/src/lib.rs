@@ -13,7 +13,10 @@ mod listeners;
 
 pub use client::{Booking, Catalog, Client, Organizer, Wallet, open_client};
 pub use door::{Door, TicketCounts, open_door, open_offline_door, pair_door};
-pub use listeners::{ChangeListener, ProgressListener, SecretStore, TaskHandle};
+pub use listeners::{
+    BrowserOpener, ChangeListener, CheckInsListener, OrderListener, ProgressListener,
+    SalesListener, SecretStore, TaskHandle,
+};
 
 use guichet_sdk::{BoundaryError, ErrorKind};
 

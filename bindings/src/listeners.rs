@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use guichet_sdk::SecretStoreError;
+use guichet_sdk::booking::Order;
+use guichet_sdk::live::{self, CheckInsUpdate, LiveState, SalesUpdate};
 use guichet_sdk::notify::{self, Change, Outcome, Progress, Task};
+use guichet_sdk::session::oidc::{self, OpenError};
 
 use crate::GuichetError;
 
@@ -22,6 +25,40 @@ pub trait ProgressListener: Send + Sync {
 pub trait ChangeListener: Send + Sync {
     /// Something changed.
     fn on_change(&self, change: Change);
+}
+
+/// Receives an event's sales, live (see `Organizer.watch_sales`).
+#[uniffi::export(callback_interface)]
+pub trait SalesListener: Send + Sync {
+    /// The sales now: first as they stand, then after every change.
+    fn on_sales(&self, update: SalesUpdate);
+    /// The connection's state changed (connecting, live, reconnecting, ended).
+    fn on_state(&self, state: LiveState);
+}
+
+/// Receives a check-in list's counts and duplicate-entry alerts, live.
+#[uniffi::export(callback_interface)]
+pub trait CheckInsListener: Send + Sync {
+    /// The counts now and the alerts since the previous update.
+    fn on_check_ins(&self, update: CheckInsUpdate);
+    /// The connection's state changed.
+    fn on_state(&self, state: LiveState);
+}
+
+/// Receives one of the account's orders as the checkout saga moves it.
+#[uniffi::export(callback_interface)]
+pub trait OrderListener: Send + Sync {
+    /// The order now.
+    fn on_order(&self, order: Order);
+    /// The connection's state changed.
+    fn on_state(&self, state: LiveState);
+}
+
+/// Opens a URL in the system browser, for single sign-on on a desktop.
+#[uniffi::export(callback_interface)]
+pub trait BrowserOpener: Send + Sync {
+    /// Opens `url`; an error ends the sign-in.
+    fn open(&self, url: String) -> Result<(), GuichetError>;
 }
 
 /// The host's secure storage (Keychain, Android Keystore...) for the session tokens.
@@ -104,4 +141,47 @@ impl guichet_sdk::session::SecretStore for HostSecrets {
 /// Boxes a host's progress listener for the SDK.
 pub(crate) fn progress(listener: Box<dyn ProgressListener>) -> Arc<dyn notify::ProgressListener> {
     Arc::new(Progressing(listener))
+}
+
+pub(crate) struct Sales(pub(crate) Box<dyn SalesListener>);
+
+impl live::SalesListener for Sales {
+    fn on_sales(&self, update: SalesUpdate) {
+        self.0.on_sales(update);
+    }
+    fn on_state(&self, state: LiveState) {
+        self.0.on_state(state);
+    }
+}
+
+pub(crate) struct CheckIns(pub(crate) Box<dyn CheckInsListener>);
+
+impl live::CheckInsListener for CheckIns {
+    fn on_check_ins(&self, update: CheckInsUpdate) {
+        self.0.on_check_ins(update);
+    }
+    fn on_state(&self, state: LiveState) {
+        self.0.on_state(state);
+    }
+}
+
+pub(crate) struct Orders(pub(crate) Box<dyn OrderListener>);
+
+impl live::OrderListener for Orders {
+    fn on_order(&self, order: Order) {
+        self.0.on_order(order);
+    }
+    fn on_state(&self, state: LiveState) {
+        self.0.on_state(state);
+    }
+}
+
+pub(crate) struct Opener(pub(crate) Box<dyn BrowserOpener>);
+
+impl oidc::BrowserOpener for Opener {
+    fn open(&self, url: &str) -> Result<(), OpenError> {
+        self.0
+            .open(url.to_owned())
+            .map_err(|e| OpenError(e.to_string()))
+    }
 }

@@ -690,6 +690,12 @@ public protocol BookingProtocol: AnyObject, Sendable {
      */
     func secondsLeft(hold: Hold)  -> UInt64
     
+    /**
+     * One of the account's orders, live: first as it stands, then after each step of the
+     * checkout saga and each refund. Dropping the handle ends the feed.
+     */
+    func watchOrder(orderId: String, listener: OrderListener)  -> TaskHandle
+    
 }
 /**
  * Holds, checkout, release, refund: persisted operations that survive a restart.
@@ -921,6 +927,21 @@ open func secondsLeft(hold: Hold) -> UInt64  {
     uniffi_guichet_ffi_fn_method_booking_seconds_left(
             self.uniffiCloneHandle(),
         FfiConverterTypeHold_lower(hold),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One of the account's orders, live: first as it stands, then after each step of the
+     * checkout saga and each refund. Dropping the handle ends the feed.
+     */
+open func watchOrder(orderId: String, listener: OrderListener) -> TaskHandle  {
+    return try!  FfiConverterTypeTaskHandle_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_guichet_ffi_fn_method_booking_watch_order(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orderId),
+        FfiConverterCallbackInterfaceOrderListener_lower(listener),uniffiCallStatus
     )
 })
 }
@@ -1212,6 +1233,13 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func account() async  -> Account?
     
     /**
+     * Starts a sign-in through an OpenID provider (PKCE): open the returned
+     * `authorization_url`, then give the redirect to `finish_provider_sign_in` (mobile
+     * hosts that receive the redirect themselves).
+     */
+    func beginProviderSignIn(config: OidcConfig) async throws  -> ProviderSignIn
+    
+    /**
      * Holds, checkout, refunds and the pending operations.
      */
     func booking()  -> Booking
@@ -1220,6 +1248,11 @@ public protocol ClientProtocol: AnyObject, Sendable {
      * The offline catalog.
      */
     func catalog()  -> Catalog
+    
+    /**
+     * Finishes a provider sign-in with the URL the provider redirected to.
+     */
+    func finishProviderSignIn(pending: ProviderSignIn, redirectUrl: String) async throws  -> Account
     
     /**
      * Signs in.
@@ -1235,6 +1268,12 @@ public protocol ClientProtocol: AnyObject, Sendable {
      * An organizer's events, sales and doors.
      */
     func organizer()  -> Organizer
+    
+    /**
+     * Signs in through an OpenID provider on a desktop: `opener` opens the system browser,
+     * the SDK receives the redirect on a loopback port.
+     */
+    func signInWithProvider(config: OidcConfig, opener: BrowserOpener) async throws  -> Account
     
     /**
      * Creates an account and signs it in.
@@ -1339,6 +1378,27 @@ open func account()async  -> Account?  {
 }
     
     /**
+     * Starts a sign-in through an OpenID provider (PKCE): open the returned
+     * `authorization_url`, then give the redirect to `finish_provider_sign_in` (mobile
+     * hosts that receive the redirect themselves).
+     */
+open func beginProviderSignIn(config: OidcConfig)async throws  -> ProviderSignIn  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_guichet_ffi_fn_method_client_begin_provider_sign_in(
+                        self.uniffiCloneHandle(),FfiConverterTypeOidcConfig_lower(config)
+                )
+            },
+            pollFunc: ffi_guichet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_guichet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_guichet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeProviderSignIn_lift,
+            errorHandler: FfiConverterTypeGuichetError_lift
+        )
+}
+    
+    /**
      * Holds, checkout, refunds and the pending operations.
      */
 open func booking() -> Booking  {
@@ -1360,6 +1420,25 @@ open func catalog() -> Catalog  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Finishes a provider sign-in with the URL the provider redirected to.
+     */
+open func finishProviderSignIn(pending: ProviderSignIn, redirectUrl: String)async throws  -> Account  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_guichet_ffi_fn_method_client_finish_provider_sign_in(
+                        self.uniffiCloneHandle(),FfiConverterTypeProviderSignIn_lower(pending),FfiConverterString.lower(redirectUrl)
+                )
+            },
+            pollFunc: ffi_guichet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_guichet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_guichet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAccount_lift,
+            errorHandler: FfiConverterTypeGuichetError_lift
+        )
 }
     
     /**
@@ -1410,6 +1489,26 @@ open func organizer() -> Organizer  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Signs in through an OpenID provider on a desktop: `opener` opens the system browser,
+     * the SDK receives the redirect on a loopback port.
+     */
+open func signInWithProvider(config: OidcConfig, opener: BrowserOpener)async throws  -> Account  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_guichet_ffi_fn_method_client_sign_in_with_provider(
+                        self.uniffiCloneHandle(),FfiConverterTypeOidcConfig_lower(config),FfiConverterCallbackInterfaceBrowserOpener_lower(opener)
+                )
+            },
+            pollFunc: ffi_guichet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_guichet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_guichet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAccount_lift,
+            errorHandler: FfiConverterTypeGuichetError_lift
+        )
 }
     
     /**
@@ -1918,6 +2017,17 @@ public protocol OrganizerProtocol: AnyObject, Sendable {
      */
     func updateTicketType(ticketTypeId: String, draft: TicketTypeDraft) async throws  -> TicketTypeInfo
     
+    /**
+     * A check-in list's counts and duplicate-entry alerts, live.
+     */
+    func watchCheckIns(listId: String, listener: CheckInsListener)  -> TaskHandle
+    
+    /**
+     * An event's sales, live: first as they stand, then after every hold, release,
+     * expiry, checkout step and refund. Dropping the handle ends the feed.
+     */
+    func watchSales(eventId: String, listener: SalesListener)  -> TaskHandle
+    
 }
 /**
  * An organizer's tools: events, ticket types, sales, attendees, doors.
@@ -2201,6 +2311,35 @@ open func updateTicketType(ticketTypeId: String, draft: TicketTypeDraft)async th
             liftFunc: FfiConverterTypeTicketTypeInfo_lift,
             errorHandler: FfiConverterTypeGuichetError_lift
         )
+}
+    
+    /**
+     * A check-in list's counts and duplicate-entry alerts, live.
+     */
+open func watchCheckIns(listId: String, listener: CheckInsListener) -> TaskHandle  {
+    return try!  FfiConverterTypeTaskHandle_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_guichet_ffi_fn_method_organizer_watch_check_ins(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(listId),
+        FfiConverterCallbackInterfaceCheckInsListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * An event's sales, live: first as they stand, then after every hold, release,
+     * expiry, checkout step and refund. Dropping the handle ends the feed.
+     */
+open func watchSales(eventId: String, listener: SalesListener) -> TaskHandle  {
+    return try!  FfiConverterTypeTaskHandle_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_guichet_ffi_fn_method_organizer_watch_sales(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(eventId),
+        FfiConverterCallbackInterfaceSalesListener_lower(listener),uniffiCallStatus
+    )
+})
 }
     
 
@@ -2821,6 +2960,148 @@ public func FfiConverterTypeGuichetError_lower(_ value: GuichetError) -> RustBuf
 
 
 /**
+ * Opens a URL in the system browser, for single sign-on on a desktop.
+ */
+public protocol BrowserOpener: AnyObject, Sendable {
+    
+    /**
+     * Opens `url`; an error ends the sign-in.
+     */
+    func `open`(url: String) throws 
+    
+}
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceBrowserOpener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceBrowserOpener = UniffiVTableCallbackInterfaceBrowserOpener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterCallbackInterfaceBrowserOpener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface BrowserOpener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterCallbackInterfaceBrowserOpener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface BrowserOpener: handle missing in uniffiClone")
+            }
+        },
+        `open`: { (
+            uniffiHandle: UInt64,
+            url: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterCallbackInterfaceBrowserOpener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.`open`(
+                     url: try FfiConverterString.lift(url)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeGuichetError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceBrowserOpener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceBrowserOpener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitBrowserOpener() {
+    uniffi_guichet_ffi_fn_init_callback_vtable_browseropener(UniffiCallbackInterfaceBrowserOpener.vtablePtr)
+}
+
+// FfiConverter protocol for callback interfaces
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterCallbackInterfaceBrowserOpener {
+    fileprivate static let handleMap = UniffiHandleMap<BrowserOpener>()
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+extension FfiConverterCallbackInterfaceBrowserOpener : FfiConverter {
+    typealias SwiftType = BrowserOpener
+    typealias FfiType = UInt64
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func lift(_ handle: UInt64) throws -> SwiftType {
+        try handleMap.get(handle: handle)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func lower(_ v: SwiftType) -> UInt64 {
+        return handleMap.insert(obj: v)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func write(_ v: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(v))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterCallbackInterfaceBrowserOpener_lift(_ handle: UInt64) throws -> BrowserOpener {
+    return try FfiConverterCallbackInterfaceBrowserOpener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterCallbackInterfaceBrowserOpener_lower(_ v: BrowserOpener) -> UInt64 {
+    return FfiConverterCallbackInterfaceBrowserOpener.lower(v)
+}
+
+
+
+
+/**
  * Receives changes of local data (read them back through the client).
  */
 public protocol ChangeListener: AnyObject, Sendable {
@@ -2956,6 +3237,346 @@ public func FfiConverterCallbackInterfaceChangeListener_lift(_ handle: UInt64) t
 #endif
 public func FfiConverterCallbackInterfaceChangeListener_lower(_ v: ChangeListener) -> UInt64 {
     return FfiConverterCallbackInterfaceChangeListener.lower(v)
+}
+
+
+
+
+/**
+ * Receives a check-in list's counts and duplicate-entry alerts, live.
+ */
+public protocol CheckInsListener: AnyObject, Sendable {
+    
+    /**
+     * The counts now and the alerts since the previous update.
+     */
+    func onCheckIns(update: CheckInsUpdate) 
+    
+    /**
+     * The connection's state changed.
+     */
+    func onState(state: LiveState) 
+    
+}
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceCheckInsListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceCheckInsListener = UniffiVTableCallbackInterfaceCheckInsListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterCallbackInterfaceCheckInsListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface CheckInsListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterCallbackInterfaceCheckInsListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface CheckInsListener: handle missing in uniffiClone")
+            }
+        },
+        onCheckIns: { (
+            uniffiHandle: UInt64,
+            update: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterCallbackInterfaceCheckInsListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onCheckIns(
+                     update: try FfiConverterTypeCheckInsUpdate_lift(update)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onState: { (
+            uniffiHandle: UInt64,
+            state: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterCallbackInterfaceCheckInsListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onState(
+                     state: try FfiConverterTypeLiveState_lift(state)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceCheckInsListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceCheckInsListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitCheckInsListener() {
+    uniffi_guichet_ffi_fn_init_callback_vtable_checkinslistener(UniffiCallbackInterfaceCheckInsListener.vtablePtr)
+}
+
+// FfiConverter protocol for callback interfaces
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterCallbackInterfaceCheckInsListener {
+    fileprivate static let handleMap = UniffiHandleMap<CheckInsListener>()
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+extension FfiConverterCallbackInterfaceCheckInsListener : FfiConverter {
+    typealias SwiftType = CheckInsListener
+    typealias FfiType = UInt64
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func lift(_ handle: UInt64) throws -> SwiftType {
+        try handleMap.get(handle: handle)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func lower(_ v: SwiftType) -> UInt64 {
+        return handleMap.insert(obj: v)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func write(_ v: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(v))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterCallbackInterfaceCheckInsListener_lift(_ handle: UInt64) throws -> CheckInsListener {
+    return try FfiConverterCallbackInterfaceCheckInsListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterCallbackInterfaceCheckInsListener_lower(_ v: CheckInsListener) -> UInt64 {
+    return FfiConverterCallbackInterfaceCheckInsListener.lower(v)
+}
+
+
+
+
+/**
+ * Receives one of the account's orders as the checkout saga moves it.
+ */
+public protocol OrderListener: AnyObject, Sendable {
+    
+    /**
+     * The order now.
+     */
+    func onOrder(order: Order) 
+    
+    /**
+     * The connection's state changed.
+     */
+    func onState(state: LiveState) 
+    
+}
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceOrderListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceOrderListener = UniffiVTableCallbackInterfaceOrderListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterCallbackInterfaceOrderListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface OrderListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterCallbackInterfaceOrderListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface OrderListener: handle missing in uniffiClone")
+            }
+        },
+        onOrder: { (
+            uniffiHandle: UInt64,
+            order: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterCallbackInterfaceOrderListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onOrder(
+                     order: try FfiConverterTypeOrder_lift(order)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onState: { (
+            uniffiHandle: UInt64,
+            state: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterCallbackInterfaceOrderListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onState(
+                     state: try FfiConverterTypeLiveState_lift(state)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceOrderListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceOrderListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitOrderListener() {
+    uniffi_guichet_ffi_fn_init_callback_vtable_orderlistener(UniffiCallbackInterfaceOrderListener.vtablePtr)
+}
+
+// FfiConverter protocol for callback interfaces
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterCallbackInterfaceOrderListener {
+    fileprivate static let handleMap = UniffiHandleMap<OrderListener>()
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+extension FfiConverterCallbackInterfaceOrderListener : FfiConverter {
+    typealias SwiftType = OrderListener
+    typealias FfiType = UInt64
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func lift(_ handle: UInt64) throws -> SwiftType {
+        try handleMap.get(handle: handle)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func lower(_ v: SwiftType) -> UInt64 {
+        return handleMap.insert(obj: v)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func write(_ v: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(v))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterCallbackInterfaceOrderListener_lift(_ handle: UInt64) throws -> OrderListener {
+    return try FfiConverterCallbackInterfaceOrderListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterCallbackInterfaceOrderListener_lower(_ v: OrderListener) -> UInt64 {
+    return FfiConverterCallbackInterfaceOrderListener.lower(v)
 }
 
 
@@ -3129,6 +3750,176 @@ public func FfiConverterCallbackInterfaceProgressListener_lift(_ handle: UInt64)
 #endif
 public func FfiConverterCallbackInterfaceProgressListener_lower(_ v: ProgressListener) -> UInt64 {
     return FfiConverterCallbackInterfaceProgressListener.lower(v)
+}
+
+
+
+
+/**
+ * Receives an event's sales, live (see `Organizer.watch_sales`).
+ */
+public protocol SalesListener: AnyObject, Sendable {
+    
+    /**
+     * The sales now: first as they stand, then after every change.
+     */
+    func onSales(update: SalesUpdate) 
+    
+    /**
+     * The connection's state changed (connecting, live, reconnecting, ended).
+     */
+    func onState(state: LiveState) 
+    
+}
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSalesListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSalesListener = UniffiVTableCallbackInterfaceSalesListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterCallbackInterfaceSalesListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SalesListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterCallbackInterfaceSalesListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SalesListener: handle missing in uniffiClone")
+            }
+        },
+        onSales: { (
+            uniffiHandle: UInt64,
+            update: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterCallbackInterfaceSalesListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onSales(
+                     update: try FfiConverterTypeSalesUpdate_lift(update)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onState: { (
+            uniffiHandle: UInt64,
+            state: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterCallbackInterfaceSalesListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onState(
+                     state: try FfiConverterTypeLiveState_lift(state)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSalesListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSalesListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSalesListener() {
+    uniffi_guichet_ffi_fn_init_callback_vtable_saleslistener(UniffiCallbackInterfaceSalesListener.vtablePtr)
+}
+
+// FfiConverter protocol for callback interfaces
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterCallbackInterfaceSalesListener {
+    fileprivate static let handleMap = UniffiHandleMap<SalesListener>()
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+extension FfiConverterCallbackInterfaceSalesListener : FfiConverter {
+    typealias SwiftType = SalesListener
+    typealias FfiType = UInt64
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func lift(_ handle: UInt64) throws -> SwiftType {
+        try handleMap.get(handle: handle)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func lower(_ v: SwiftType) -> UInt64 {
+        return handleMap.insert(obj: v)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func write(_ v: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(v))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterCallbackInterfaceSalesListener_lift(_ handle: UInt64) throws -> SalesListener {
+    return try FfiConverterCallbackInterfaceSalesListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterCallbackInterfaceSalesListener_lower(_ v: SalesListener) -> UInt64 {
+    return FfiConverterCallbackInterfaceSalesListener.lower(v)
 }
 
 
@@ -3832,6 +4623,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_guichet_ffi_checksum_method_booking_seconds_left() != 45545) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_guichet_ffi_checksum_method_booking_watch_order() != 11288) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_guichet_ffi_checksum_method_catalog_availability() != 74) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3850,10 +4644,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_guichet_ffi_checksum_method_client_account() != 27050) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_guichet_ffi_checksum_method_client_begin_provider_sign_in() != 30030) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_guichet_ffi_checksum_method_client_booking() != 29505) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_client_catalog() != 29515) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_client_finish_provider_sign_in() != 58398) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_client_log_in() != 13257) {
@@ -3863,6 +4663,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_client_organizer() != 2822) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_client_sign_in_with_provider() != 238) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_client_sign_up() != 18804) {
@@ -3914,6 +4717,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_organizer_update_ticket_type() != 58557) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_organizer_watch_check_ins() != 58755) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_organizer_watch_sales() != 20156) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_wallet_order() != 60787) {
@@ -3970,13 +4779,34 @@ private let initializationResult: InitializationResult = {
     if (uniffi_guichet_ffi_checksum_method_taskhandle_is_finished() != 62590) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_guichet_ffi_checksum_method_browseropener_open() != 50531) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_guichet_ffi_checksum_method_changelistener_on_change() != 61740) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_checkinslistener_on_check_ins() != 37407) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_checkinslistener_on_state() != 50077) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_orderlistener_on_order() != 48318) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_orderlistener_on_state() != 61448) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_progresslistener_on_progress() != 50009) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_progresslistener_on_finished() != 22330) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_saleslistener_on_sales() != 27491) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guichet_ffi_checksum_method_saleslistener_on_state() != 7939) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guichet_ffi_checksum_method_secretstore_load() != 38400) {
@@ -3989,8 +4819,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitBrowserOpener()
     uniffiCallbackInitChangeListener()
+    uniffiCallbackInitCheckInsListener()
+    uniffiCallbackInitOrderListener()
     uniffiCallbackInitProgressListener()
+    uniffiCallbackInitSalesListener()
     uniffiCallbackInitSecretStore()
     uniffiEnsureGuichetSdkInitialized()
     return InitializationResult.ok

@@ -243,9 +243,44 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_BROWSER_OPENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_BROWSER_OPENER_METHOD0
+typedef void (*UniffiCallbackInterfaceBrowserOpenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_CHANGE_LISTENER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_CHANGE_LISTENER_METHOD0
 typedef void (*UniffiCallbackInterfaceChangeListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_CHECK_INS_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_CHECK_INS_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceCheckInsListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_CHECK_INS_LISTENER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_CHECK_INS_LISTENER_METHOD1
+typedef void (*UniffiCallbackInterfaceCheckInsListenerMethod1)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_ORDER_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_ORDER_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceOrderListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_ORDER_LISTENER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_ORDER_LISTENER_METHOD1
+typedef void (*UniffiCallbackInterfaceOrderListenerMethod1)(uint64_t, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -260,6 +295,20 @@ typedef void (*UniffiCallbackInterfaceProgressListenerMethod0)(uint64_t, RustBuf
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROGRESS_LISTENER_METHOD1
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROGRESS_LISTENER_METHOD1
 typedef void (*UniffiCallbackInterfaceProgressListenerMethod1)(uint64_t, RustBuffer, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SALES_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SALES_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceSalesListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SALES_LISTENER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SALES_LISTENER_METHOD1
+typedef void (*UniffiCallbackInterfaceSalesListenerMethod1)(uint64_t, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -285,6 +334,15 @@ typedef void (*UniffiCallbackInterfaceSecretStoreMethod2)(uint64_t, RustBuffer, 
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_BROWSER_OPENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_BROWSER_OPENER
+typedef struct UniffiVTableCallbackInterfaceBrowserOpener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceBrowserOpenerMethod0 _Nonnull `open`;
+} UniffiVTableCallbackInterfaceBrowserOpener;
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CHANGE_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CHANGE_LISTENER
 typedef struct UniffiVTableCallbackInterfaceChangeListener {
@@ -292,6 +350,26 @@ typedef struct UniffiVTableCallbackInterfaceChangeListener {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceChangeListenerMethod0 _Nonnull onChange;
 } UniffiVTableCallbackInterfaceChangeListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CHECK_INS_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CHECK_INS_LISTENER
+typedef struct UniffiVTableCallbackInterfaceCheckInsListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceCheckInsListenerMethod0 _Nonnull onCheckIns;
+    UniffiCallbackInterfaceCheckInsListenerMethod1 _Nonnull onState;
+} UniffiVTableCallbackInterfaceCheckInsListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_ORDER_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_ORDER_LISTENER
+typedef struct UniffiVTableCallbackInterfaceOrderListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceOrderListenerMethod0 _Nonnull onOrder;
+    UniffiCallbackInterfaceOrderListenerMethod1 _Nonnull onState;
+} UniffiVTableCallbackInterfaceOrderListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROGRESS_LISTENER
@@ -302,6 +380,16 @@ typedef struct UniffiVTableCallbackInterfaceProgressListener {
     UniffiCallbackInterfaceProgressListenerMethod0 _Nonnull onProgress;
     UniffiCallbackInterfaceProgressListenerMethod1 _Nonnull onFinished;
 } UniffiVTableCallbackInterfaceProgressListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SALES_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SALES_LISTENER
+typedef struct UniffiVTableCallbackInterfaceSalesListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceSalesListenerMethod0 _Nonnull onSales;
+    UniffiCallbackInterfaceSalesListenerMethod1 _Nonnull onState;
+} UniffiVTableCallbackInterfaceSalesListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SECRET_STORE
@@ -375,6 +463,11 @@ uint64_t uniffi_guichet_ffi_fn_method_booking_resume_task(uint64_t ptr, uint64_t
 uint64_t uniffi_guichet_ffi_fn_method_booking_seconds_left(uint64_t ptr, RustBuffer hold, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_BOOKING_WATCH_ORDER
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_BOOKING_WATCH_ORDER
+uint64_t uniffi_guichet_ffi_fn_method_booking_watch_order(uint64_t ptr, RustBuffer order_id, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_CLONE_CATALOG
 #define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_CLONE_CATALOG
 uint64_t uniffi_guichet_ffi_fn_clone_catalog(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -425,6 +518,11 @@ void uniffi_guichet_ffi_fn_free_client(uint64_t handle, RustCallStatus *_Nonnull
 uint64_t uniffi_guichet_ffi_fn_method_client_account(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_CLIENT_BEGIN_PROVIDER_SIGN_IN
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_CLIENT_BEGIN_PROVIDER_SIGN_IN
+uint64_t uniffi_guichet_ffi_fn_method_client_begin_provider_sign_in(uint64_t ptr, RustBuffer config
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_CLIENT_BOOKING
 #define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_CLIENT_BOOKING
 uint64_t uniffi_guichet_ffi_fn_method_client_booking(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -433,6 +531,11 @@ uint64_t uniffi_guichet_ffi_fn_method_client_booking(uint64_t ptr, RustCallStatu
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_CLIENT_CATALOG
 #define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_CLIENT_CATALOG
 uint64_t uniffi_guichet_ffi_fn_method_client_catalog(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_CLIENT_FINISH_PROVIDER_SIGN_IN
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_CLIENT_FINISH_PROVIDER_SIGN_IN
+uint64_t uniffi_guichet_ffi_fn_method_client_finish_provider_sign_in(uint64_t ptr, RustBuffer pending, RustBuffer redirect_url
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_CLIENT_LOG_IN
@@ -448,6 +551,11 @@ uint64_t uniffi_guichet_ffi_fn_method_client_log_out(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_CLIENT_ORGANIZER
 #define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_CLIENT_ORGANIZER
 uint64_t uniffi_guichet_ffi_fn_method_client_organizer(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_CLIENT_SIGN_IN_WITH_PROVIDER
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_CLIENT_SIGN_IN_WITH_PROVIDER
+uint64_t uniffi_guichet_ffi_fn_method_client_sign_in_with_provider(uint64_t ptr, RustBuffer config, uint64_t opener
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_CLIENT_SIGN_UP
@@ -543,6 +651,16 @@ uint64_t uniffi_guichet_ffi_fn_method_organizer_update_event(uint64_t ptr, RustB
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_ORGANIZER_UPDATE_TICKET_TYPE
 #define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_ORGANIZER_UPDATE_TICKET_TYPE
 uint64_t uniffi_guichet_ffi_fn_method_organizer_update_ticket_type(uint64_t ptr, RustBuffer ticket_type_id, RustBuffer draft
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_ORGANIZER_WATCH_CHECK_INS
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_ORGANIZER_WATCH_CHECK_INS
+uint64_t uniffi_guichet_ffi_fn_method_organizer_watch_check_ins(uint64_t ptr, RustBuffer list_id, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_ORGANIZER_WATCH_SALES
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_METHOD_ORGANIZER_WATCH_SALES
+uint64_t uniffi_guichet_ffi_fn_method_organizer_watch_sales(uint64_t ptr, RustBuffer event_id, uint64_t listener, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_CLONE_WALLET
@@ -665,14 +783,34 @@ void uniffi_guichet_ffi_fn_method_taskhandle_cancel(uint64_t ptr, RustCallStatus
 int8_t uniffi_guichet_ffi_fn_method_taskhandle_is_finished(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_INIT_CALLBACK_VTABLE_BROWSEROPENER
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_INIT_CALLBACK_VTABLE_BROWSEROPENER
+void uniffi_guichet_ffi_fn_init_callback_vtable_browseropener(const UniffiVTableCallbackInterfaceBrowserOpener* _Nonnull vtable
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_INIT_CALLBACK_VTABLE_CHANGELISTENER
 #define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_INIT_CALLBACK_VTABLE_CHANGELISTENER
 void uniffi_guichet_ffi_fn_init_callback_vtable_changelistener(const UniffiVTableCallbackInterfaceChangeListener* _Nonnull vtable
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_INIT_CALLBACK_VTABLE_CHECKINSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_INIT_CALLBACK_VTABLE_CHECKINSLISTENER
+void uniffi_guichet_ffi_fn_init_callback_vtable_checkinslistener(const UniffiVTableCallbackInterfaceCheckInsListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_INIT_CALLBACK_VTABLE_ORDERLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_INIT_CALLBACK_VTABLE_ORDERLISTENER
+void uniffi_guichet_ffi_fn_init_callback_vtable_orderlistener(const UniffiVTableCallbackInterfaceOrderListener* _Nonnull vtable
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_INIT_CALLBACK_VTABLE_PROGRESSLISTENER
 #define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_INIT_CALLBACK_VTABLE_PROGRESSLISTENER
 void uniffi_guichet_ffi_fn_init_callback_vtable_progresslistener(const UniffiVTableCallbackInterfaceProgressListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_INIT_CALLBACK_VTABLE_SALESLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_INIT_CALLBACK_VTABLE_SALESLISTENER
+void uniffi_guichet_ffi_fn_init_callback_vtable_saleslistener(const UniffiVTableCallbackInterfaceSalesListener* _Nonnull vtable
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_FN_INIT_CALLBACK_VTABLE_SECRETSTORE
@@ -1044,6 +1182,12 @@ uint16_t uniffi_guichet_ffi_checksum_method_booking_seconds_left(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_BOOKING_WATCH_ORDER
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_BOOKING_WATCH_ORDER
+uint16_t uniffi_guichet_ffi_checksum_method_booking_watch_order(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CATALOG_AVAILABILITY
 #define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CATALOG_AVAILABILITY
 uint16_t uniffi_guichet_ffi_checksum_method_catalog_availability(void
@@ -1080,6 +1224,12 @@ uint16_t uniffi_guichet_ffi_checksum_method_client_account(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CLIENT_BEGIN_PROVIDER_SIGN_IN
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CLIENT_BEGIN_PROVIDER_SIGN_IN
+uint16_t uniffi_guichet_ffi_checksum_method_client_begin_provider_sign_in(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CLIENT_BOOKING
 #define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CLIENT_BOOKING
 uint16_t uniffi_guichet_ffi_checksum_method_client_booking(void
@@ -1089,6 +1239,12 @@ uint16_t uniffi_guichet_ffi_checksum_method_client_booking(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CLIENT_CATALOG
 #define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CLIENT_CATALOG
 uint16_t uniffi_guichet_ffi_checksum_method_client_catalog(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CLIENT_FINISH_PROVIDER_SIGN_IN
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CLIENT_FINISH_PROVIDER_SIGN_IN
+uint16_t uniffi_guichet_ffi_checksum_method_client_finish_provider_sign_in(void
     
 );
 #endif
@@ -1107,6 +1263,12 @@ uint16_t uniffi_guichet_ffi_checksum_method_client_log_out(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CLIENT_ORGANIZER
 #define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CLIENT_ORGANIZER
 uint16_t uniffi_guichet_ffi_checksum_method_client_organizer(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CLIENT_SIGN_IN_WITH_PROVIDER
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CLIENT_SIGN_IN_WITH_PROVIDER
+uint16_t uniffi_guichet_ffi_checksum_method_client_sign_in_with_provider(void
     
 );
 #endif
@@ -1209,6 +1371,18 @@ uint16_t uniffi_guichet_ffi_checksum_method_organizer_update_event(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_ORGANIZER_UPDATE_TICKET_TYPE
 #define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_ORGANIZER_UPDATE_TICKET_TYPE
 uint16_t uniffi_guichet_ffi_checksum_method_organizer_update_ticket_type(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_ORGANIZER_WATCH_CHECK_INS
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_ORGANIZER_WATCH_CHECK_INS
+uint16_t uniffi_guichet_ffi_checksum_method_organizer_watch_check_ins(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_ORGANIZER_WATCH_SALES
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_ORGANIZER_WATCH_SALES
+uint16_t uniffi_guichet_ffi_checksum_method_organizer_watch_sales(void
     
 );
 #endif
@@ -1320,9 +1494,39 @@ uint16_t uniffi_guichet_ffi_checksum_method_taskhandle_is_finished(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_BROWSEROPENER_OPEN
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_BROWSEROPENER_OPEN
+uint16_t uniffi_guichet_ffi_checksum_method_browseropener_open(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CHANGELISTENER_ON_CHANGE
 #define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CHANGELISTENER_ON_CHANGE
 uint16_t uniffi_guichet_ffi_checksum_method_changelistener_on_change(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CHECKINSLISTENER_ON_CHECK_INS
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CHECKINSLISTENER_ON_CHECK_INS
+uint16_t uniffi_guichet_ffi_checksum_method_checkinslistener_on_check_ins(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CHECKINSLISTENER_ON_STATE
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_CHECKINSLISTENER_ON_STATE
+uint16_t uniffi_guichet_ffi_checksum_method_checkinslistener_on_state(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_ORDERLISTENER_ON_ORDER
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_ORDERLISTENER_ON_ORDER
+uint16_t uniffi_guichet_ffi_checksum_method_orderlistener_on_order(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_ORDERLISTENER_ON_STATE
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_ORDERLISTENER_ON_STATE
+uint16_t uniffi_guichet_ffi_checksum_method_orderlistener_on_state(void
     
 );
 #endif
@@ -1335,6 +1539,18 @@ uint16_t uniffi_guichet_ffi_checksum_method_progresslistener_on_progress(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_PROGRESSLISTENER_ON_FINISHED
 #define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_PROGRESSLISTENER_ON_FINISHED
 uint16_t uniffi_guichet_ffi_checksum_method_progresslistener_on_finished(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_SALESLISTENER_ON_SALES
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_SALESLISTENER_ON_SALES
+uint16_t uniffi_guichet_ffi_checksum_method_saleslistener_on_sales(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_SALESLISTENER_ON_STATE
+#define UNIFFI_FFIDEF_UNIFFI_GUICHET_FFI_CHECKSUM_METHOD_SALESLISTENER_ON_STATE
+uint16_t uniffi_guichet_ffi_checksum_method_saleslistener_on_state(void
     
 );
 #endif

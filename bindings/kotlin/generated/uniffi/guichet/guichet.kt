@@ -45,6 +45,7 @@ import uniffi.guichet_sdk.CatalogSync
 import uniffi.guichet_sdk.Change
 import uniffi.guichet_sdk.CheckInListDraft
 import uniffi.guichet_sdk.CheckInListInfo
+import uniffi.guichet_sdk.CheckInsUpdate
 import uniffi.guichet_sdk.Direction
 import uniffi.guichet_sdk.DoorStatus
 import uniffi.guichet_sdk.DoorSyncReport
@@ -59,6 +60,7 @@ import uniffi.guichet_sdk.FfiConverterTypeCatalogSync
 import uniffi.guichet_sdk.FfiConverterTypeChange
 import uniffi.guichet_sdk.FfiConverterTypeCheckInListDraft
 import uniffi.guichet_sdk.FfiConverterTypeCheckInListInfo
+import uniffi.guichet_sdk.FfiConverterTypeCheckInsUpdate
 import uniffi.guichet_sdk.FfiConverterTypeDirection
 import uniffi.guichet_sdk.FfiConverterTypeDoorStatus
 import uniffi.guichet_sdk.FfiConverterTypeDoorSyncReport
@@ -68,13 +70,17 @@ import uniffi.guichet_sdk.FfiConverterTypeEventDraft
 import uniffi.guichet_sdk.FfiConverterTypeEventSearch
 import uniffi.guichet_sdk.FfiConverterTypeHold
 import uniffi.guichet_sdk.FfiConverterTypeHoldLine
+import uniffi.guichet_sdk.FfiConverterTypeLiveState
 import uniffi.guichet_sdk.FfiConverterTypeOfflineDoorConfig
+import uniffi.guichet_sdk.FfiConverterTypeOidcConfig
 import uniffi.guichet_sdk.FfiConverterTypeOrder
 import uniffi.guichet_sdk.FfiConverterTypeOrganizerEvent
 import uniffi.guichet_sdk.FfiConverterTypeOutcome
 import uniffi.guichet_sdk.FfiConverterTypePendingOperation
 import uniffi.guichet_sdk.FfiConverterTypeProgress
+import uniffi.guichet_sdk.FfiConverterTypeProviderSignIn
 import uniffi.guichet_sdk.FfiConverterTypeSalesReportData
+import uniffi.guichet_sdk.FfiConverterTypeSalesUpdate
 import uniffi.guichet_sdk.FfiConverterTypeScanResult
 import uniffi.guichet_sdk.FfiConverterTypeScannerPairing
 import uniffi.guichet_sdk.FfiConverterTypeSearchHit
@@ -87,13 +93,17 @@ import uniffi.guichet_sdk.FfiConverterTypeWalletSync
 import uniffi.guichet_sdk.FfiConverterTypeWalletTicket
 import uniffi.guichet_sdk.Hold
 import uniffi.guichet_sdk.HoldLine
+import uniffi.guichet_sdk.LiveState
 import uniffi.guichet_sdk.OfflineDoorConfig
+import uniffi.guichet_sdk.OidcConfig
 import uniffi.guichet_sdk.Order
 import uniffi.guichet_sdk.OrganizerEvent
 import uniffi.guichet_sdk.Outcome
 import uniffi.guichet_sdk.PendingOperation
 import uniffi.guichet_sdk.Progress
+import uniffi.guichet_sdk.ProviderSignIn
 import uniffi.guichet_sdk.SalesReportData
+import uniffi.guichet_sdk.SalesUpdate
 import uniffi.guichet_sdk.ScanResult
 import uniffi.guichet_sdk.ScannerPairing
 import uniffi.guichet_sdk.SearchHit
@@ -111,6 +121,7 @@ import uniffi.guichet_sdk.RustBuffer as RustBufferCatalogSync
 import uniffi.guichet_sdk.RustBuffer as RustBufferChange
 import uniffi.guichet_sdk.RustBuffer as RustBufferCheckInListDraft
 import uniffi.guichet_sdk.RustBuffer as RustBufferCheckInListInfo
+import uniffi.guichet_sdk.RustBuffer as RustBufferCheckInsUpdate
 import uniffi.guichet_sdk.RustBuffer as RustBufferDirection
 import uniffi.guichet_sdk.RustBuffer as RustBufferDoorStatus
 import uniffi.guichet_sdk.RustBuffer as RustBufferDoorSyncReport
@@ -120,13 +131,17 @@ import uniffi.guichet_sdk.RustBuffer as RustBufferEventDraft
 import uniffi.guichet_sdk.RustBuffer as RustBufferEventSearch
 import uniffi.guichet_sdk.RustBuffer as RustBufferHold
 import uniffi.guichet_sdk.RustBuffer as RustBufferHoldLine
+import uniffi.guichet_sdk.RustBuffer as RustBufferLiveState
 import uniffi.guichet_sdk.RustBuffer as RustBufferOfflineDoorConfig
+import uniffi.guichet_sdk.RustBuffer as RustBufferOidcConfig
 import uniffi.guichet_sdk.RustBuffer as RustBufferOrder
 import uniffi.guichet_sdk.RustBuffer as RustBufferOrganizerEvent
 import uniffi.guichet_sdk.RustBuffer as RustBufferOutcome
 import uniffi.guichet_sdk.RustBuffer as RustBufferPendingOperation
 import uniffi.guichet_sdk.RustBuffer as RustBufferProgress
+import uniffi.guichet_sdk.RustBuffer as RustBufferProviderSignIn
 import uniffi.guichet_sdk.RustBuffer as RustBufferSalesReportData
+import uniffi.guichet_sdk.RustBuffer as RustBufferSalesUpdate
 import uniffi.guichet_sdk.RustBuffer as RustBufferScanResult
 import uniffi.guichet_sdk.RustBuffer as RustBufferScannerPairing
 import uniffi.guichet_sdk.RustBuffer as RustBufferSearchHit
@@ -756,14 +771,35 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceBrowserOpenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`url`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceChangeListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`change`: RustBufferChange.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceCheckInsListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`update`: RustBufferCheckInsUpdate.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceCheckInsListenerMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`state`: RustBufferLiveState.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceOrderListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`order`: RustBufferOrder.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceOrderListenerMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`state`: RustBufferLiveState.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 internal interface UniffiCallbackInterfaceProgressListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`progress`: RustBufferProgress.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 internal interface UniffiCallbackInterfaceProgressListenerMethod1 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`task`: RustBufferTask.ByValue,`outcome`: RustBufferOutcome.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceSalesListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`update`: RustBufferSalesUpdate.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceSalesListenerMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`state`: RustBufferLiveState.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 internal interface UniffiCallbackInterfaceSecretStoreMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`key`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
@@ -773,6 +809,25 @@ internal interface UniffiCallbackInterfaceSecretStoreMethod1 : com.sun.jna.Callb
 }
 internal interface UniffiCallbackInterfaceSecretStoreMethod2 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`key`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "open")
+internal open class UniffiVTableCallbackInterfaceBrowserOpener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `open`: UniffiCallbackInterfaceBrowserOpenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `open`: UniffiCallbackInterfaceBrowserOpenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceBrowserOpener(`uniffiFree`,`uniffiClone`,`open`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceBrowserOpener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `open` = other.`open`
+    }
+
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "onChange")
 internal open class UniffiVTableCallbackInterfaceChangeListener(
@@ -790,6 +845,50 @@ internal open class UniffiVTableCallbackInterfaceChangeListener(
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `onChange` = other.`onChange`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onCheckIns", "onState")
+internal open class UniffiVTableCallbackInterfaceCheckInsListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onCheckIns`: UniffiCallbackInterfaceCheckInsListenerMethod0? = null,
+    @JvmField internal var `onState`: UniffiCallbackInterfaceCheckInsListenerMethod1? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onCheckIns`: UniffiCallbackInterfaceCheckInsListenerMethod0? = null,
+        `onState`: UniffiCallbackInterfaceCheckInsListenerMethod1? = null,
+    ): UniffiVTableCallbackInterfaceCheckInsListener(`uniffiFree`,`uniffiClone`,`onCheckIns`,`onState`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceCheckInsListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onCheckIns` = other.`onCheckIns`
+        `onState` = other.`onState`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onOrder", "onState")
+internal open class UniffiVTableCallbackInterfaceOrderListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onOrder`: UniffiCallbackInterfaceOrderListenerMethod0? = null,
+    @JvmField internal var `onState`: UniffiCallbackInterfaceOrderListenerMethod1? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onOrder`: UniffiCallbackInterfaceOrderListenerMethod0? = null,
+        `onState`: UniffiCallbackInterfaceOrderListenerMethod1? = null,
+    ): UniffiVTableCallbackInterfaceOrderListener(`uniffiFree`,`uniffiClone`,`onOrder`,`onState`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceOrderListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onOrder` = other.`onOrder`
+        `onState` = other.`onState`
     }
 
 }
@@ -812,6 +911,28 @@ internal open class UniffiVTableCallbackInterfaceProgressListener(
         `uniffiClone` = other.`uniffiClone`
         `onProgress` = other.`onProgress`
         `onFinished` = other.`onFinished`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onSales", "onState")
+internal open class UniffiVTableCallbackInterfaceSalesListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onSales`: UniffiCallbackInterfaceSalesListenerMethod0? = null,
+    @JvmField internal var `onState`: UniffiCallbackInterfaceSalesListenerMethod1? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onSales`: UniffiCallbackInterfaceSalesListenerMethod0? = null,
+        `onState`: UniffiCallbackInterfaceSalesListenerMethod1? = null,
+    ): UniffiVTableCallbackInterfaceSalesListener(`uniffiFree`,`uniffiClone`,`onSales`,`onState`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceSalesListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onSales` = other.`onSales`
+        `onState` = other.`onState`
     }
 
 }
@@ -893,6 +1014,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_guichet_ffi_checksum_method_booking_seconds_left(
     ): Int
+    external fun uniffi_guichet_ffi_checksum_method_booking_watch_order(
+    ): Int
     external fun uniffi_guichet_ffi_checksum_method_catalog_availability(
     ): Int
     external fun uniffi_guichet_ffi_checksum_method_catalog_event(
@@ -905,15 +1028,21 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_guichet_ffi_checksum_method_client_account(
     ): Int
+    external fun uniffi_guichet_ffi_checksum_method_client_begin_provider_sign_in(
+    ): Int
     external fun uniffi_guichet_ffi_checksum_method_client_booking(
     ): Int
     external fun uniffi_guichet_ffi_checksum_method_client_catalog(
+    ): Int
+    external fun uniffi_guichet_ffi_checksum_method_client_finish_provider_sign_in(
     ): Int
     external fun uniffi_guichet_ffi_checksum_method_client_log_in(
     ): Int
     external fun uniffi_guichet_ffi_checksum_method_client_log_out(
     ): Int
     external fun uniffi_guichet_ffi_checksum_method_client_organizer(
+    ): Int
+    external fun uniffi_guichet_ffi_checksum_method_client_sign_in_with_provider(
     ): Int
     external fun uniffi_guichet_ffi_checksum_method_client_sign_up(
     ): Int
@@ -948,6 +1077,10 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_guichet_ffi_checksum_method_organizer_update_event(
     ): Int
     external fun uniffi_guichet_ffi_checksum_method_organizer_update_ticket_type(
+    ): Int
+    external fun uniffi_guichet_ffi_checksum_method_organizer_watch_check_ins(
+    ): Int
+    external fun uniffi_guichet_ffi_checksum_method_organizer_watch_sales(
     ): Int
     external fun uniffi_guichet_ffi_checksum_method_wallet_order(
     ): Int
@@ -985,11 +1118,25 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_guichet_ffi_checksum_method_taskhandle_is_finished(
     ): Int
+    external fun uniffi_guichet_ffi_checksum_method_browseropener_open(
+    ): Int
     external fun uniffi_guichet_ffi_checksum_method_changelistener_on_change(
+    ): Int
+    external fun uniffi_guichet_ffi_checksum_method_checkinslistener_on_check_ins(
+    ): Int
+    external fun uniffi_guichet_ffi_checksum_method_checkinslistener_on_state(
+    ): Int
+    external fun uniffi_guichet_ffi_checksum_method_orderlistener_on_order(
+    ): Int
+    external fun uniffi_guichet_ffi_checksum_method_orderlistener_on_state(
     ): Int
     external fun uniffi_guichet_ffi_checksum_method_progresslistener_on_progress(
     ): Int
     external fun uniffi_guichet_ffi_checksum_method_progresslistener_on_finished(
+    ): Int
+    external fun uniffi_guichet_ffi_checksum_method_saleslistener_on_sales(
+    ): Int
+    external fun uniffi_guichet_ffi_checksum_method_saleslistener_on_state(
     ): Int
     external fun uniffi_guichet_ffi_checksum_method_secretstore_load(
     ): Int
@@ -1013,8 +1160,12 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "guichet"))
+        uniffiCallbackInterfaceBrowserOpener.register(this)
         uniffiCallbackInterfaceChangeListener.register(this)
+        uniffiCallbackInterfaceCheckInsListener.register(this)
+        uniffiCallbackInterfaceOrderListener.register(this)
         uniffiCallbackInterfaceProgressListener.register(this)
+        uniffiCallbackInterfaceSalesListener.register(this)
         uniffiCallbackInterfaceSecretStore.register(this)
         uniffi.guichet_sdk.uniffiEnsureInitialized()
         
@@ -1045,6 +1196,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_guichet_ffi_fn_method_booking_seconds_left(`ptr`: Long,`hold`: RustBufferHold.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_guichet_ffi_fn_method_booking_watch_order(`ptr`: Long,`orderId`: RustBuffer.ByValue,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_guichet_ffi_fn_clone_catalog(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_guichet_ffi_fn_free_catalog(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1065,15 +1218,21 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_guichet_ffi_fn_method_client_account(`ptr`: Long,
     ): Long
+    external fun uniffi_guichet_ffi_fn_method_client_begin_provider_sign_in(`ptr`: Long,`config`: RustBufferOidcConfig.ByValue,
+    ): Long
     external fun uniffi_guichet_ffi_fn_method_client_booking(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_guichet_ffi_fn_method_client_catalog(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_guichet_ffi_fn_method_client_finish_provider_sign_in(`ptr`: Long,`pending`: RustBufferProviderSignIn.ByValue,`redirectUrl`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_guichet_ffi_fn_method_client_log_in(`ptr`: Long,`email`: RustBuffer.ByValue,`password`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_guichet_ffi_fn_method_client_log_out(`ptr`: Long,
     ): Long
     external fun uniffi_guichet_ffi_fn_method_client_organizer(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_guichet_ffi_fn_method_client_sign_in_with_provider(`ptr`: Long,`config`: RustBufferOidcConfig.ByValue,`opener`: Long,
     ): Long
     external fun uniffi_guichet_ffi_fn_method_client_sign_up(`ptr`: Long,`account`: RustBufferSignUp.ByValue,
     ): Long
@@ -1112,6 +1271,10 @@ internal object UniffiLib {
     external fun uniffi_guichet_ffi_fn_method_organizer_update_event(`ptr`: Long,`eventId`: RustBuffer.ByValue,`changes`: RustBufferEventChanges.ByValue,
     ): Long
     external fun uniffi_guichet_ffi_fn_method_organizer_update_ticket_type(`ptr`: Long,`ticketTypeId`: RustBuffer.ByValue,`draft`: RustBufferTicketTypeDraft.ByValue,
+    ): Long
+    external fun uniffi_guichet_ffi_fn_method_organizer_watch_check_ins(`ptr`: Long,`listId`: RustBuffer.ByValue,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_guichet_ffi_fn_method_organizer_watch_sales(`ptr`: Long,`eventId`: RustBuffer.ByValue,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_guichet_ffi_fn_clone_wallet(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1161,9 +1324,17 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_guichet_ffi_fn_method_taskhandle_is_finished(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
+    external fun uniffi_guichet_ffi_fn_init_callback_vtable_browseropener(`vtable`: UniffiVTableCallbackInterfaceBrowserOpener,
+    ): Unit
     external fun uniffi_guichet_ffi_fn_init_callback_vtable_changelistener(`vtable`: UniffiVTableCallbackInterfaceChangeListener,
     ): Unit
+    external fun uniffi_guichet_ffi_fn_init_callback_vtable_checkinslistener(`vtable`: UniffiVTableCallbackInterfaceCheckInsListener,
+    ): Unit
+    external fun uniffi_guichet_ffi_fn_init_callback_vtable_orderlistener(`vtable`: UniffiVTableCallbackInterfaceOrderListener,
+    ): Unit
     external fun uniffi_guichet_ffi_fn_init_callback_vtable_progresslistener(`vtable`: UniffiVTableCallbackInterfaceProgressListener,
+    ): Unit
+    external fun uniffi_guichet_ffi_fn_init_callback_vtable_saleslistener(`vtable`: UniffiVTableCallbackInterfaceSalesListener,
     ): Unit
     external fun uniffi_guichet_ffi_fn_init_callback_vtable_secretstore(`vtable`: UniffiVTableCallbackInterfaceSecretStore,
     ): Unit
@@ -1336,6 +1507,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_guichet_ffi_checksum_method_booking_seconds_left() and 0xFFFF) != 45545) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_guichet_ffi_checksum_method_booking_watch_order() and 0xFFFF) != 11288) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_guichet_ffi_checksum_method_catalog_availability() and 0xFFFF) != 74) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1354,10 +1528,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_guichet_ffi_checksum_method_client_account() and 0xFFFF) != 27050) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_guichet_ffi_checksum_method_client_begin_provider_sign_in() and 0xFFFF) != 30030) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_guichet_ffi_checksum_method_client_booking() and 0xFFFF) != 29505) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_guichet_ffi_checksum_method_client_catalog() and 0xFFFF) != 29515) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_guichet_ffi_checksum_method_client_finish_provider_sign_in() and 0xFFFF) != 58398) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_guichet_ffi_checksum_method_client_log_in() and 0xFFFF) != 13257) {
@@ -1367,6 +1547,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_guichet_ffi_checksum_method_client_organizer() and 0xFFFF) != 2822) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_guichet_ffi_checksum_method_client_sign_in_with_provider() and 0xFFFF) != 238) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_guichet_ffi_checksum_method_client_sign_up() and 0xFFFF) != 18804) {
@@ -1418,6 +1601,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_guichet_ffi_checksum_method_organizer_update_ticket_type() and 0xFFFF) != 58557) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_guichet_ffi_checksum_method_organizer_watch_check_ins() and 0xFFFF) != 58755) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_guichet_ffi_checksum_method_organizer_watch_sales() and 0xFFFF) != 20156) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_guichet_ffi_checksum_method_wallet_order() and 0xFFFF) != 60787) {
@@ -1474,13 +1663,34 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_guichet_ffi_checksum_method_taskhandle_is_finished() and 0xFFFF) != 62590) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_guichet_ffi_checksum_method_browseropener_open() and 0xFFFF) != 50531) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_guichet_ffi_checksum_method_changelistener_on_change() and 0xFFFF) != 61740) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_guichet_ffi_checksum_method_checkinslistener_on_check_ins() and 0xFFFF) != 37407) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_guichet_ffi_checksum_method_checkinslistener_on_state() and 0xFFFF) != 50077) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_guichet_ffi_checksum_method_orderlistener_on_order() and 0xFFFF) != 48318) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_guichet_ffi_checksum_method_orderlistener_on_state() and 0xFFFF) != 61448) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_guichet_ffi_checksum_method_progresslistener_on_progress() and 0xFFFF) != 50009) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_guichet_ffi_checksum_method_progresslistener_on_finished() and 0xFFFF) != 22330) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_guichet_ffi_checksum_method_saleslistener_on_sales() and 0xFFFF) != 27491) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_guichet_ffi_checksum_method_saleslistener_on_state() and 0xFFFF) != 7939) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_guichet_ffi_checksum_method_secretstore_load() and 0xFFFF) != 38400) {
@@ -2080,6 +2290,12 @@ public interface BookingInterface {
      */
     fun `secondsLeft`(`hold`: Hold): kotlin.ULong
     
+    /**
+     * One of the account's orders, live: first as it stands, then after each step of the
+     * checkout saga and each refund. Dropping the handle ends the feed.
+     */
+    fun `watchOrder`(`orderId`: kotlin.String, `listener`: OrderListener): TaskHandle
+    
     companion object
 }
 
@@ -2416,6 +2632,25 @@ open class Booking: Disposable, AutoCloseable, BookingInterface
         it,
         
         FfiConverterTypeHold.lower(`hold`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * One of the account's orders, live: first as it stands, then after each step of the
+     * checkout saga and each refund. Dropping the handle ends the feed.
+     */override fun `watchOrder`(`orderId`: kotlin.String, `listener`: OrderListener): TaskHandle {
+            return FfiConverterTypeTaskHandle.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_guichet_ffi_fn_method_booking_watch_order(
+        it,
+        
+        FfiConverterString.lower(`orderId`),
+        FfiConverterTypeOrderListener.lower(`listener`),_status)
 }
     }
     )
@@ -2954,6 +3189,13 @@ public interface ClientInterface {
     suspend fun `account`(): Account?
     
     /**
+     * Starts a sign-in through an OpenID provider (PKCE): open the returned
+     * `authorization_url`, then give the redirect to `finish_provider_sign_in` (mobile
+     * hosts that receive the redirect themselves).
+     */
+    suspend fun `beginProviderSignIn`(`config`: OidcConfig): ProviderSignIn
+    
+    /**
      * Holds, checkout, refunds and the pending operations.
      */
     fun `booking`(): Booking
@@ -2962,6 +3204,11 @@ public interface ClientInterface {
      * The offline catalog.
      */
     fun `catalog`(): Catalog
+    
+    /**
+     * Finishes a provider sign-in with the URL the provider redirected to.
+     */
+    suspend fun `finishProviderSignIn`(`pending`: ProviderSignIn, `redirectUrl`: kotlin.String): Account
     
     /**
      * Signs in.
@@ -2977,6 +3224,12 @@ public interface ClientInterface {
      * An organizer's events, sales and doors.
      */
     fun `organizer`(): Organizer
+    
+    /**
+     * Signs in through an OpenID provider on a desktop: `opener` opens the system browser,
+     * the SDK receives the redirect on a loopback port.
+     */
+    suspend fun `signInWithProvider`(`config`: OidcConfig, `opener`: BrowserOpener): Account
     
     /**
      * Creates an account and signs it in.
@@ -3135,6 +3388,33 @@ open class Client: Disposable, AutoCloseable, ClientInterface
 
     
     /**
+     * Starts a sign-in through an OpenID provider (PKCE): open the returned
+     * `authorization_url`, then give the redirect to `finish_provider_sign_in` (mobile
+     * hosts that receive the redirect themselves).
+     */
+    @Throws(GuichetException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `beginProviderSignIn`(`config`: OidcConfig) : ProviderSignIn {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_guichet_ffi_fn_method_client_begin_provider_sign_in(
+                uniffiHandle,
+                
+        FfiConverterTypeOidcConfig.lower(`config`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_guichet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_guichet_ffi_rust_future_complete_rust_buffer(future, continuation).let { RustBufferProviderSignIn.create(it.capacity.toULong(), it.len.toULong(), it.data) } },
+        { future -> UniffiLib.ffi_guichet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeProviderSignIn.lift(it) },
+        // Error FFI converter
+        GuichetException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Holds, checkout, refunds and the pending operations.
      */override fun `booking`(): Booking {
             return FfiConverterTypeBooking.lift(
@@ -3164,6 +3444,32 @@ open class Client: Disposable, AutoCloseable, ClientInterface
     )
     }
     
+
+    
+    /**
+     * Finishes a provider sign-in with the URL the provider redirected to.
+     */
+    @Throws(GuichetException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `finishProviderSignIn`(`pending`: ProviderSignIn, `redirectUrl`: kotlin.String) : Account {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_guichet_ffi_fn_method_client_finish_provider_sign_in(
+                uniffiHandle,
+                
+        FfiConverterTypeProviderSignIn.lower(`pending`),
+        FfiConverterString.lower(`redirectUrl`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_guichet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_guichet_ffi_rust_future_complete_rust_buffer(future, continuation).let { RustBufferAccount.create(it.capacity.toULong(), it.len.toULong(), it.data) } },
+        { future -> UniffiLib.ffi_guichet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeAccount.lift(it) },
+        // Error FFI converter
+        GuichetException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -3231,6 +3537,33 @@ open class Client: Disposable, AutoCloseable, ClientInterface
     )
     }
     
+
+    
+    /**
+     * Signs in through an OpenID provider on a desktop: `opener` opens the system browser,
+     * the SDK receives the redirect on a loopback port.
+     */
+    @Throws(GuichetException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `signInWithProvider`(`config`: OidcConfig, `opener`: BrowserOpener) : Account {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_guichet_ffi_fn_method_client_sign_in_with_provider(
+                uniffiHandle,
+                
+        FfiConverterTypeOidcConfig.lower(`config`),
+        FfiConverterTypeBrowserOpener.lower(`opener`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_guichet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_guichet_ffi_rust_future_complete_rust_buffer(future, continuation).let { RustBufferAccount.create(it.capacity.toULong(), it.len.toULong(), it.data) } },
+        { future -> UniffiLib.ffi_guichet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeAccount.lift(it) },
+        // Error FFI converter
+        GuichetException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -4026,6 +4359,17 @@ public interface OrganizerInterface {
      */
     suspend fun `updateTicketType`(`ticketTypeId`: kotlin.String, `draft`: TicketTypeDraft): TicketTypeInfo
     
+    /**
+     * A check-in list's counts and duplicate-entry alerts, live.
+     */
+    fun `watchCheckIns`(`listId`: kotlin.String, `listener`: CheckInsListener): TaskHandle
+    
+    /**
+     * An event's sales, live: first as they stand, then after every hold, release,
+     * expiry, checkout step and refund. Dropping the handle ends the feed.
+     */
+    fun `watchSales`(`eventId`: kotlin.String, `listener`: SalesListener): TaskHandle
+    
     companion object
 }
 
@@ -4438,6 +4782,43 @@ open class Organizer: Disposable, AutoCloseable, OrganizerInterface
         GuichetException.ErrorHandler,
     )
     }
+
+    
+    /**
+     * A check-in list's counts and duplicate-entry alerts, live.
+     */override fun `watchCheckIns`(`listId`: kotlin.String, `listener`: CheckInsListener): TaskHandle {
+            return FfiConverterTypeTaskHandle.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_guichet_ffi_fn_method_organizer_watch_check_ins(
+        it,
+        
+        FfiConverterString.lower(`listId`),
+        FfiConverterTypeCheckInsListener.lower(`listener`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * An event's sales, live: first as they stand, then after every hold, release,
+     * expiry, checkout step and refund. Dropping the handle ends the feed.
+     */override fun `watchSales`(`eventId`: kotlin.String, `listener`: SalesListener): TaskHandle {
+            return FfiConverterTypeTaskHandle.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_guichet_ffi_fn_method_organizer_watch_sales(
+        it,
+        
+        FfiConverterString.lower(`eventId`),
+        FfiConverterTypeSalesListener.lower(`listener`),_status)
+}
+    }
+    )
+    }
+    
 
     
 
@@ -5328,6 +5709,77 @@ public object FfiConverterTypeGuichetError : FfiConverterRustBuffer<GuichetExcep
 
 
 /**
+ * Opens a URL in the system browser, for single sign-on on a desktop.
+ */
+public interface BrowserOpener {
+    
+    /**
+     * Opens `url`; an error ends the sign-in.
+     */
+    fun `open`(`url`: kotlin.String)
+    
+    companion object
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceBrowserOpener {
+    internal object `open`: UniffiCallbackInterfaceBrowserOpenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`url`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeBrowserOpener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`open`(
+                    FfiConverterString.lift(`url`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: GuichetException -> FfiConverterTypeGuichetError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeBrowserOpener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeBrowserOpener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceBrowserOpener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `open`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_guichet_ffi_fn_init_callback_vtable_browseropener(vtable)
+    }
+}
+
+/**
+ * The ffiConverter which transforms the Callbacks in to handles to pass to Rust.
+ *
+ * @suppress
+ */
+public object FfiConverterTypeBrowserOpener: FfiConverterCallbackInterface<BrowserOpener>()
+
+
+
+
+
+/**
  * Receives changes of local data (read them back through the client).
  */
 public interface ChangeListener {
@@ -5388,6 +5840,174 @@ internal object uniffiCallbackInterfaceChangeListener {
  * @suppress
  */
 public object FfiConverterTypeChangeListener: FfiConverterCallbackInterface<ChangeListener>()
+
+
+
+
+
+/**
+ * Receives a check-in list's counts and duplicate-entry alerts, live.
+ */
+public interface CheckInsListener {
+    
+    /**
+     * The counts now and the alerts since the previous update.
+     */
+    fun `onCheckIns`(`update`: CheckInsUpdate)
+    
+    /**
+     * The connection's state changed.
+     */
+    fun `onState`(`state`: LiveState)
+    
+    companion object
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceCheckInsListener {
+    internal object `onCheckIns`: UniffiCallbackInterfaceCheckInsListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`update`: RustBufferCheckInsUpdate.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeCheckInsListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onCheckIns`(
+                    FfiConverterTypeCheckInsUpdate.lift(`update`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+    internal object `onState`: UniffiCallbackInterfaceCheckInsListenerMethod1 {
+        override fun callback(`uniffiHandle`: Long,`state`: RustBufferLiveState.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeCheckInsListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onState`(
+                    FfiConverterTypeLiveState.lift(`state`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeCheckInsListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeCheckInsListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceCheckInsListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onCheckIns`,
+        `onState`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_guichet_ffi_fn_init_callback_vtable_checkinslistener(vtable)
+    }
+}
+
+/**
+ * The ffiConverter which transforms the Callbacks in to handles to pass to Rust.
+ *
+ * @suppress
+ */
+public object FfiConverterTypeCheckInsListener: FfiConverterCallbackInterface<CheckInsListener>()
+
+
+
+
+
+/**
+ * Receives one of the account's orders as the checkout saga moves it.
+ */
+public interface OrderListener {
+    
+    /**
+     * The order now.
+     */
+    fun `onOrder`(`order`: Order)
+    
+    /**
+     * The connection's state changed.
+     */
+    fun `onState`(`state`: LiveState)
+    
+    companion object
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceOrderListener {
+    internal object `onOrder`: UniffiCallbackInterfaceOrderListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`order`: RustBufferOrder.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeOrderListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onOrder`(
+                    FfiConverterTypeOrder.lift(`order`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+    internal object `onState`: UniffiCallbackInterfaceOrderListenerMethod1 {
+        override fun callback(`uniffiHandle`: Long,`state`: RustBufferLiveState.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeOrderListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onState`(
+                    FfiConverterTypeLiveState.lift(`state`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeOrderListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeOrderListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceOrderListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onOrder`,
+        `onState`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_guichet_ffi_fn_init_callback_vtable_orderlistener(vtable)
+    }
+}
+
+/**
+ * The ffiConverter which transforms the Callbacks in to handles to pass to Rust.
+ *
+ * @suppress
+ */
+public object FfiConverterTypeOrderListener: FfiConverterCallbackInterface<OrderListener>()
 
 
 
@@ -5474,6 +6094,90 @@ internal object uniffiCallbackInterfaceProgressListener {
  * @suppress
  */
 public object FfiConverterTypeProgressListener: FfiConverterCallbackInterface<ProgressListener>()
+
+
+
+
+
+/**
+ * Receives an event's sales, live (see `Organizer.watch_sales`).
+ */
+public interface SalesListener {
+    
+    /**
+     * The sales now: first as they stand, then after every change.
+     */
+    fun `onSales`(`update`: SalesUpdate)
+    
+    /**
+     * The connection's state changed (connecting, live, reconnecting, ended).
+     */
+    fun `onState`(`state`: LiveState)
+    
+    companion object
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceSalesListener {
+    internal object `onSales`: UniffiCallbackInterfaceSalesListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`update`: RustBufferSalesUpdate.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeSalesListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onSales`(
+                    FfiConverterTypeSalesUpdate.lift(`update`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+    internal object `onState`: UniffiCallbackInterfaceSalesListenerMethod1 {
+        override fun callback(`uniffiHandle`: Long,`state`: RustBufferLiveState.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeSalesListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onState`(
+                    FfiConverterTypeLiveState.lift(`state`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeSalesListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeSalesListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceSalesListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onSales`,
+        `onState`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_guichet_ffi_fn_init_callback_vtable_saleslistener(vtable)
+    }
+}
+
+/**
+ * The ffiConverter which transforms the Callbacks in to handles to pass to Rust.
+ *
+ * @suppress
+ */
+public object FfiConverterTypeSalesListener: FfiConverterCallbackInterface<SalesListener>()
 
 
 
@@ -5972,6 +6676,16 @@ public object FfiConverterSequenceTypeWalletTicket: FfiConverterRustBuffer<List<
         }
     }
 }
+
+
+
+
+
+
+
+
+
+
 
 
 
