@@ -91,6 +91,10 @@ def test_sales_and_order_feeds(server):
         end = await refused.state_where("the end", lambda s: s.phase == guichet.LivePhase.ENDED)
         assert end.error.kind == guichet.ErrorKind.FORBIDDEN
         assert refused.updates == []
+        # Finished is set just after the listener heard the end.
+        deadline = time.monotonic() + 10
+        while not stranger_feed.is_finished() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
         assert stranger_feed.is_finished()
 
         # Cancelled: told once with no error, and nothing more arrives.

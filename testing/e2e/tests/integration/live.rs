@@ -204,6 +204,11 @@ async fn an_organizer_watches_sales_move_and_a_stranger_is_refused() {
         .await;
     assert_eq!(end.error.map(|e| e.kind), Some(ErrorKind::Forbidden));
     assert!(refused.updates().is_empty());
+    // Finished is set just after the listener heard the end.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !other_feed.is_finished() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert!(other_feed.is_finished());
 
     // Cancelling ends the feed: told once, with no error, and nothing after.
