@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use guichet_sdk::notify::{Outcome, Progress, ProgressListener, Task, TaskHandle};
 use guichet_sdk::scanner::Door;
+use guichet_sdk::session::oidc::OidcConfig;
 use guichet_sdk::{BoundaryError, Client, ErrorKind};
 use tauri::{Manager, WebviewUrl, WebviewWindowBuilder};
 
@@ -26,6 +27,8 @@ pub struct Organizer {
     pub client: Client,
     /// The dashboard's live feed (replacing it cancels the previous one).
     pub live: Mutex<Option<TaskHandle>>,
+    /// Single sign-on through the OpenID provider, when configured.
+    pub sso: Option<OidcConfig>,
 }
 
 /// The door scanner's state: the paired door, once there is one, and its background sync.
@@ -91,9 +94,18 @@ pub fn run(launch: Launch, boot: Instant) -> Result<(), Box<dyn std::error::Erro
                         &launch.server_url,
                         &launch.data_dir,
                     ))?;
+                    let sso = launch.sso.clone().map(|sso| OidcConfig {
+                        issuer: sso.issuer,
+                        client_id: sso.client_id,
+                        // A loopback redirect: the SDK picks the port.
+                        redirect_uri: "http://127.0.0.1/callback".into(),
+                        scopes: vec!["openid".into(), "email".into(), "offline_access".into()],
+                        resource: sso.resource,
+                    });
                     app.manage(Organizer {
                         client,
                         live: Mutex::default(),
+                        sso,
                     });
                 }
                 Mode::Door => {

@@ -30,8 +30,21 @@ impl Mode {
     }
 }
 
+/// Single sign-on for the organizer console: the OpenID provider the server trusts and this
+/// app's public client id there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sso {
+    /// The provider's issuer URL.
+    pub issuer: String,
+    /// The console's public client id at the provider.
+    pub client_id: String,
+    /// The API the access token is for (RFC 8707 resource), when the provider wants it.
+    pub resource: Option<String>,
+}
+
 /// The command line, with the environment as fallback (`GUICHET_MODE`, `GUICHET_SERVER_URL`,
-/// `GUICHET_DATA_DIR`, `GUICHET_GATE`).
+/// `GUICHET_DATA_DIR`, `GUICHET_GATE`, `GUICHET_SSO_ISSUER`, `GUICHET_SSO_CLIENT_ID`,
+/// `GUICHET_SSO_RESOURCE`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Launch {
     /// Organizer console or door scanner.
@@ -42,12 +55,14 @@ pub struct Launch {
     pub data_dir: PathBuf,
     /// The door's gate (door mode).
     pub gate: String,
+    /// Single sign-on, when both an issuer and a client id are given.
+    pub sso: Option<Sso>,
 }
 
 /// A command line that cannot be used, with the usage text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{0}\nusage: guichet-desktop [--mode organizer|door] [--server URL] [--data-dir DIR] [--gate NAME]"
+    "{0}\nusage: guichet-desktop [--mode organizer|door] [--server URL] [--data-dir DIR] [--gate NAME] [--sso-issuer URL --sso-client-id ID [--sso-resource URI]]"
 )]
 pub struct UsageError(pub String);
 
@@ -61,7 +76,8 @@ impl Launch {
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
             let key = match flag.as_str() {
-                "--mode" | "--server" | "--data-dir" | "--gate" => flag,
+                "--mode" | "--server" | "--data-dir" | "--gate" | "--sso-issuer"
+                | "--sso-client-id" | "--sso-resource" => flag,
                 other => return Err(UsageError(format!("unknown argument `{other}`"))),
             };
             let value = args
@@ -85,6 +101,22 @@ impl Launch {
                 .unwrap_or_else(|| "http://127.0.0.1:8080".into()),
             data_dir: data_dir.join(mode.label()),
             gate: pick("--gate", "GUICHET_GATE").unwrap_or_else(|| "Main".into()),
+            sso: match (
+                pick("--sso-issuer", "GUICHET_SSO_ISSUER"),
+                pick("--sso-client-id", "GUICHET_SSO_CLIENT_ID"),
+            ) {
+                (Some(issuer), Some(client_id)) => Some(Sso {
+                    issuer,
+                    client_id,
+                    resource: pick("--sso-resource", "GUICHET_SSO_RESOURCE"),
+                }),
+                (None, None) => None,
+                _ => {
+                    return Err(UsageError(
+                        "single sign-on needs both --sso-issuer and --sso-client-id".into(),
+                    ));
+                }
+            },
         })
     }
 }
@@ -127,6 +159,33 @@ mod tests {
             PathBuf::from("/h/.local/share/guichet/organizer")
         );
         assert_eq!(launch.gate, "Main");
+        assert_eq!(launch.sso, None);
+    }
+
+    #[test]
+    fn single_sign_on_needs_an_issuer_and_a_client_id() {
+        let env = |var: &str| match var {
+            "HOME" => Some("/h".to_owned()),
+            "GUICHET_SSO_CLIENT_ID" => Some("guichet-app".to_owned()),
+            _ => None,
+        };
+        let launch = Launch::parse(args(&["--sso-issuer", "https://id.example"]), env).unwrap();
+        assert_eq!(
+            launch.sso,
+            Some(Sso {
+                issuer: "https://id.example".into(),
+                client_id: "guichet-app".into(),
+                resource: None,
+            })
+        );
+        let half = Launch::parse(args(&["--sso-issuer", "https://id.example"]), |v| {
+            (v == "HOME").then(|| "/h".to_owned())
+        })
+        .unwrap_err();
+        assert_eq!(
+            half.0,
+            "single sign-on needs both --sso-issuer and --sso-client-id"
+        );
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub fn organizer_handler() -> impl Fn(Invoke<Wry>) -> bool + Send + Sync + 'stat
     tauri::generate_handler![
         boot::first_paint,
         session::log_in,
+        session::sso_available,
+        session::sign_in_with_provider,
         session::log_out,
         session::account,
         events::my_events,

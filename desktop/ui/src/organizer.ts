@@ -322,6 +322,13 @@ function wire(): void {
     });
     await showConsole(account.display_name);
   });
+  // Single sign-on: the system browser opens the provider's page; the app waits for its
+  // redirect (the SDK listens on a loopback port).
+  $("sso").addEventListener("click", async () => {
+    $("error").textContent = "Finish signing in in your browser…";
+    const account = await run<{ display_name: string }>("sign_in_with_provider");
+    await showConsole(account.display_name);
+  });
   $("sign-out").addEventListener("click", async () => {
     await run("log_out");
     current = null;
@@ -407,6 +414,7 @@ async function start(): Promise<void> {
   await listen<LiveSales>("sales-updated", (e) => onLiveSales(e.payload));
   await listen<LiveState>("sales-live", (e) => onLiveState(e.payload));
   wire();
+  $("sso").hidden = !(await call<boolean>("sso_available"));
   const account = await call<{ display_name: string } | null>("account");
   if (account) await showConsole(account.display_name);
   else await showSignIn();
