@@ -42,7 +42,8 @@ def test_tasks_report_progress_and_a_cancelled_one_stops(server, tmp_path):
         organizer = await signed_in(server.url, guichet.Role.ORGANIZER)
         for i in range(3):
             await published_event(organizer, f"Progress night {i}")
-        return await open_client(server.url, tmp_path / "client")
+        # Signed in: a wallet sync needs an account (else it fails NOT_SIGNED_IN at once).
+        return await signed_in(server.url, guichet.Role.ATTENDEE, tmp_path / "client")
 
     client = run(setup())
     listener = Progress()
