@@ -4,7 +4,8 @@
 # it checks what can be checked without one:
 #   1. the committed generated code is what flutter_rust_bridge_codegen 2.13.0 generates
 #      (with stub `dart`/`flutter` commands, its format/fix/build_runner steps off);
-#   2. every `frbgen_…` symbol the generated Dart looks up is exported by the cdylib;
+#   2. every `frbgen_…` symbol the generated Dart looks up (and every `frb_…` one the
+#      flutter_rust_bridge Dart runtime looks up) is exported by the cdylib;
 #   3. every Dart file (generated, the package's, the attendee app's) parses with the
 #      tree-sitter Dart grammar (tests/integration/dart_syntax.rs).
 # Prints "N passed" / "N failed" lines that .ci/run adds to its totals. In a clean
@@ -44,12 +45,21 @@ target_dir="$(cargo metadata --format-version 1 --no-deps \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 cargo build --locked -p guichet-flutter --lib
 library="$target_dir/debug/libguichet_flutter.so"
-wanted="$(grep -rhoE "frbgen_[A-Za-z0-9_]+" mobile-bridge/dart/lib/src/rust | sort -u)"
-exported="$(nm -D --defined-only "$library" | awk '{print $3}' | grep '^frbgen_' | sort -u)"
+# The generated Dart's lookups, and those of the flutter_rust_bridge Dart runtime itself
+# (its frb_dart/lib looks these 14 names up; the crate's boilerplate macro exports them).
+runtime=(frb_create_shutdown_callback frb_dart_fn_deliver_output
+    frb_dart_opaque_dart2rust_encode frb_dart_opaque_drop_thread_box_persistent_handle
+    frb_dart_opaque_rust2dart_decode frb_free_wire_sync_rust2dart_dco
+    frb_free_wire_sync_rust2dart_sse frb_get_rust_content_hash frb_init_frb_dart_api_dl
+    frb_pde_ffi_dispatcher_primary frb_pde_ffi_dispatcher_sync frb_rust_vec_u8_free
+    frb_rust_vec_u8_new frb_rust_vec_u8_resize)
+wanted="$({ grep -rhoE "frbgen_[A-Za-z0-9_]+" mobile-bridge/dart/lib/src/rust
+    printf '%s\n' "${runtime[@]}"; } | sort -u)"
+exported="$(nm -D --defined-only "$library" | awk '{print $3}' | grep -E '^frb(gen)?_' | sort -u)"
 missing="$(comm -23 <(echo "$wanted") <(echo "$exported"))"
 count="$(echo "$wanted" | grep -c . || true)"
 if [ "$count" -gt 0 ] && [ -z "$missing" ]; then
-    passed "all $count frbgen symbols exported by $(basename "$library")"
+    passed "all $count frbgen_/frb_ symbols exported by $(basename "$library")"
 else
     echo "missing: ${missing:-<no symbols found in the generated Dart>}"
     failed "frbgen symbols"
