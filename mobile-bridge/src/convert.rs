@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use guichet_sdk::booking as sdk;
 use guichet_sdk::catalog::{CatalogEvent, CatalogSync, CatalogTicketType, EventSearch, SearchHit};
+use guichet_sdk::live::{self, LiveState};
 use guichet_sdk::notify::{Change, Outcome, Progress, Task};
 use guichet_sdk::organizer::TicketTypeInfo;
 use guichet_sdk::session::{self, SignUp};
@@ -330,4 +331,28 @@ pub(crate) fn change(c: Change) -> ChangeEvent {
         _ => (ChangeKind::Other, None),
     };
     ChangeEvent { kind, id }
+}
+
+pub(crate) fn order_frame(o: sdk::Order) -> OrderUpdate {
+    OrderUpdate {
+        order: Some(order(o)),
+        phase: None,
+        attempt: 0,
+        error: None,
+    }
+}
+
+pub(crate) fn live_state(state: LiveState) -> OrderUpdate {
+    let phase = match state.phase {
+        live::LivePhase::Connecting => LivePhase::Connecting,
+        live::LivePhase::Live => LivePhase::Live,
+        live::LivePhase::Reconnecting => LivePhase::Reconnecting,
+        live::LivePhase::Ended => LivePhase::Ended,
+    };
+    OrderUpdate {
+        order: None,
+        phase: Some(phase),
+        attempt: state.attempt,
+        error: state.error.map(boundary),
+    }
 }

@@ -6,12 +6,14 @@
 
 use std::sync::{Arc, Mutex};
 
+use guichet_sdk::booking::Order;
+use guichet_sdk::live::{LivePhase, LiveState, OrderListener};
 use guichet_sdk::notify::{
     Change, ChangeListener, Outcome, Progress, ProgressListener, Task, TaskHandle,
 };
 use tokio::sync::oneshot;
 
-use crate::api::records::{ChangeEvent, TaskEvent};
+use crate::api::records::{ChangeEvent, OrderUpdate, TaskEvent};
 use crate::convert;
 
 /// Fires once: the first of the task's end and the stream's closing.
@@ -85,6 +87,37 @@ where
 {
     let (end, ended) = End::new();
     let handle = start(Arc::new(Changes { emit, end }));
+    let _ = ended.await;
+    drop(handle);
+}
+
+struct Orders<F> {
+    emit: F,
+    end: Arc<End>,
+}
+
+impl<F: Fn(OrderUpdate) -> bool + Send + Sync> OrderListener for Orders<F> {
+    fn on_order(&self, order: Order) {
+        if !(self.emit)(convert::order_frame(order)) {
+            self.end.fire();
+        }
+    }
+
+    fn on_state(&self, state: LiveState) {
+        let ended = state.phase == LivePhase::Ended;
+        if !(self.emit)(convert::live_state(state)) || ended {
+            self.end.fire();
+        }
+    }
+}
+
+/// Emits an order's frames and connection states until the feed ends or nobody listens.
+pub async fn order<F>(emit: F, start: impl FnOnce(Arc<dyn OrderListener>) -> TaskHandle)
+where
+    F: Fn(OrderUpdate) -> bool + Send + Sync + 'static,
+{
+    let (end, ended) = End::new();
+    let handle = start(Arc::new(Orders { emit, end }));
     let _ = ended.await;
     drop(handle);
 }

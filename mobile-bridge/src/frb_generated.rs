@@ -40,7 +40,7 @@ flutter_rust_bridge::frb_generated_boilerplate!(
     default_rust_auto_opaque = RustAutoOpaqueMoi,
 );
 pub(crate) const FLUTTER_RUST_BRIDGE_CODEGEN_VERSION: &str = "2.13.0";
-pub(crate) const FLUTTER_RUST_BRIDGE_CODEGEN_CONTENT_HASH: i32 = 960792339;
+pub(crate) const FLUTTER_RUST_BRIDGE_CODEGEN_CONTENT_HASH: i32 = 321903898;
 
 // Section: executor
 
@@ -1457,6 +1457,73 @@ fn wire__crate__api__client__GuichetClient_tickets_impl(
         },
     )
 }
+fn wire__crate__api__client__GuichetClient_watch_order_impl(
+    port_: flutter_rust_bridge::for_generated::MessagePort,
+    ptr_: flutter_rust_bridge::for_generated::PlatformGeneralizedUint8ListPtr,
+    rust_vec_len_: i32,
+    data_len_: i32,
+) {
+    FLUTTER_RUST_BRIDGE_HANDLER.wrap_async::<flutter_rust_bridge::for_generated::SseCodec, _, _, _>(
+        flutter_rust_bridge::for_generated::TaskInfo {
+            debug_name: "GuichetClient_watch_order",
+            port: Some(port_),
+            mode: flutter_rust_bridge::for_generated::FfiCallMode::Normal,
+        },
+        move || {
+            let message = unsafe {
+                flutter_rust_bridge::for_generated::Dart2RustMessageSse::from_wire(
+                    ptr_,
+                    rust_vec_len_,
+                    data_len_,
+                )
+            };
+            let mut deserializer =
+                flutter_rust_bridge::for_generated::SseDeserializer::new(message);
+            let api_that = <RustOpaqueMoi<
+                flutter_rust_bridge::for_generated::RustAutoOpaqueInner<GuichetClient>,
+            >>::sse_decode(&mut deserializer);
+            let api_order_id = <String>::sse_decode(&mut deserializer);
+            let api_sink = <StreamSink<
+                crate::api::records::OrderUpdate,
+                flutter_rust_bridge::for_generated::SseCodec,
+            >>::sse_decode(&mut deserializer);
+            deserializer.end();
+            move |context| async move {
+                transform_result_sse::<_, ()>(
+                    (move || async move {
+                        let mut api_that_guard = None;
+                        let decode_indices_ =
+                            flutter_rust_bridge::for_generated::lockable_compute_decode_order(
+                                vec![flutter_rust_bridge::for_generated::LockableOrderInfo::new(
+                                    &api_that, 0, false,
+                                )],
+                            );
+                        for i in decode_indices_ {
+                            match i {
+                                0 => {
+                                    api_that_guard =
+                                        Some(api_that.lockable_decode_async_ref().await)
+                                }
+                                _ => unreachable!(),
+                            }
+                        }
+                        let api_that_guard = api_that_guard.unwrap();
+                        let output_ok = Ok::<_, ()>({
+                            crate::api::client::GuichetClient::watch_order(
+                                &*api_that_guard,
+                                api_order_id,
+                                api_sink,
+                            )
+                            .await;
+                        })?;
+                        std::result::Result::Ok(output_ok)
+                    })()
+                    .await,
+                )
+            }
+        },
+    )
+}
 fn wire__crate__api__wallet__qr_png_impl(
     ptr_: flutter_rust_bridge::for_generated::PlatformGeneralizedUint8ListPtr,
     rust_vec_len_: i32,
@@ -1558,6 +1625,16 @@ impl SseDecode
 
 impl SseDecode
     for StreamSink<crate::api::records::ChangeEvent, flutter_rust_bridge::for_generated::SseCodec>
+{
+    // Codec=Sse (Serialization based), see doc to use other codecs
+    fn sse_decode(deserializer: &mut flutter_rust_bridge::for_generated::SseDeserializer) -> Self {
+        let mut inner = <String>::sse_decode(deserializer);
+        return StreamSink::deserialize(inner);
+    }
+}
+
+impl SseDecode
+    for StreamSink<crate::api::records::OrderUpdate, flutter_rust_bridge::for_generated::SseCodec>
 {
     // Codec=Sse (Serialization based), see doc to use other codecs
     fn sse_decode(deserializer: &mut flutter_rust_bridge::for_generated::SseDeserializer) -> Self {
@@ -2053,6 +2130,20 @@ impl SseDecode for Vec<crate::api::records::WalletTicket> {
     }
 }
 
+impl SseDecode for crate::api::records::LivePhase {
+    // Codec=Sse (Serialization based), see doc to use other codecs
+    fn sse_decode(deserializer: &mut flutter_rust_bridge::for_generated::SseDeserializer) -> Self {
+        let mut inner = <i32>::sse_decode(deserializer);
+        return match inner {
+            0 => crate::api::records::LivePhase::Connecting,
+            1 => crate::api::records::LivePhase::Live,
+            2 => crate::api::records::LivePhase::Reconnecting,
+            3 => crate::api::records::LivePhase::Ended,
+            _ => unreachable!("Invalid variant for LivePhase: {}", inner),
+        };
+    }
+}
+
 impl SseDecode for crate::api::records::Near {
     // Codec=Sse (Serialization based), see doc to use other codecs
     fn sse_decode(deserializer: &mut flutter_rust_bridge::for_generated::SseDeserializer) -> Self {
@@ -2173,11 +2264,33 @@ impl SseDecode for Option<i64> {
     }
 }
 
+impl SseDecode for Option<crate::api::records::LivePhase> {
+    // Codec=Sse (Serialization based), see doc to use other codecs
+    fn sse_decode(deserializer: &mut flutter_rust_bridge::for_generated::SseDeserializer) -> Self {
+        if (<bool>::sse_decode(deserializer)) {
+            return Some(<crate::api::records::LivePhase>::sse_decode(deserializer));
+        } else {
+            return None;
+        }
+    }
+}
+
 impl SseDecode for Option<crate::api::records::Near> {
     // Codec=Sse (Serialization based), see doc to use other codecs
     fn sse_decode(deserializer: &mut flutter_rust_bridge::for_generated::SseDeserializer) -> Self {
         if (<bool>::sse_decode(deserializer)) {
             return Some(<crate::api::records::Near>::sse_decode(deserializer));
+        } else {
+            return None;
+        }
+    }
+}
+
+impl SseDecode for Option<crate::api::records::Order> {
+    // Codec=Sse (Serialization based), see doc to use other codecs
+    fn sse_decode(deserializer: &mut flutter_rust_bridge::for_generated::SseDeserializer) -> Self {
+        if (<bool>::sse_decode(deserializer)) {
+            return Some(<crate::api::records::Order>::sse_decode(deserializer));
         } else {
             return None;
         }
@@ -2232,6 +2345,22 @@ impl SseDecode for crate::api::records::OrderStatus {
             3 => crate::api::records::OrderStatus::RefundPending,
             4 => crate::api::records::OrderStatus::Refunded,
             _ => unreachable!("Invalid variant for OrderStatus: {}", inner),
+        };
+    }
+}
+
+impl SseDecode for crate::api::records::OrderUpdate {
+    // Codec=Sse (Serialization based), see doc to use other codecs
+    fn sse_decode(deserializer: &mut flutter_rust_bridge::for_generated::SseDeserializer) -> Self {
+        let mut var_order = <Option<crate::api::records::Order>>::sse_decode(deserializer);
+        let mut var_phase = <Option<crate::api::records::LivePhase>>::sse_decode(deserializer);
+        let mut var_attempt = <u32>::sse_decode(deserializer);
+        let mut var_error = <Option<crate::api::error::BridgeError>>::sse_decode(deserializer);
+        return crate::api::records::OrderUpdate {
+            order: var_order,
+            phase: var_phase,
+            attempt: var_attempt,
+            error: var_error,
         };
     }
 }
@@ -2522,6 +2651,12 @@ fn pde_ffi_dispatcher_primary_impl(
         24 => {
             wire__crate__api__client__GuichetClient_tickets_impl(port, ptr, rust_vec_len, data_len)
         }
+        25 => wire__crate__api__client__GuichetClient_watch_order_impl(
+            port,
+            ptr,
+            rust_vec_len,
+            data_len,
+        ),
         _ => unreachable!(),
     }
 }
@@ -2534,8 +2669,8 @@ fn pde_ffi_dispatcher_sync_impl(
 ) -> flutter_rust_bridge::for_generated::WireSyncRust2DartSse {
     // Codec=Pde (Serialization + dispatch), see doc to use other codecs
     match func_id {
-        25 => wire__crate__api__wallet__qr_png_impl(ptr, rust_vec_len, data_len),
-        26 => wire__crate__api__wallet__qr_svg_impl(ptr, rust_vec_len, data_len),
+        26 => wire__crate__api__wallet__qr_png_impl(ptr, rust_vec_len, data_len),
+        27 => wire__crate__api__wallet__qr_svg_impl(ptr, rust_vec_len, data_len),
         _ => unreachable!(),
     }
 }
@@ -2935,6 +3070,29 @@ impl flutter_rust_bridge::IntoIntoDart<crate::api::records::HoldStatus>
     }
 }
 // Codec=Dco (DartCObject based), see doc to use other codecs
+impl flutter_rust_bridge::IntoDart for crate::api::records::LivePhase {
+    fn into_dart(self) -> flutter_rust_bridge::for_generated::DartAbi {
+        match self {
+            Self::Connecting => 0.into_dart(),
+            Self::Live => 1.into_dart(),
+            Self::Reconnecting => 2.into_dart(),
+            Self::Ended => 3.into_dart(),
+            _ => unreachable!(),
+        }
+    }
+}
+impl flutter_rust_bridge::for_generated::IntoDartExceptPrimitive
+    for crate::api::records::LivePhase
+{
+}
+impl flutter_rust_bridge::IntoIntoDart<crate::api::records::LivePhase>
+    for crate::api::records::LivePhase
+{
+    fn into_into_dart(self) -> crate::api::records::LivePhase {
+        self
+    }
+}
+// Codec=Dco (DartCObject based), see doc to use other codecs
 impl flutter_rust_bridge::IntoDart for crate::api::records::Near {
     fn into_dart(self) -> flutter_rust_bridge::for_generated::DartAbi {
         [
@@ -3040,6 +3198,29 @@ impl flutter_rust_bridge::IntoIntoDart<crate::api::records::OrderStatus>
     for crate::api::records::OrderStatus
 {
     fn into_into_dart(self) -> crate::api::records::OrderStatus {
+        self
+    }
+}
+// Codec=Dco (DartCObject based), see doc to use other codecs
+impl flutter_rust_bridge::IntoDart for crate::api::records::OrderUpdate {
+    fn into_dart(self) -> flutter_rust_bridge::for_generated::DartAbi {
+        [
+            self.order.into_into_dart().into_dart(),
+            self.phase.into_into_dart().into_dart(),
+            self.attempt.into_into_dart().into_dart(),
+            self.error.into_into_dart().into_dart(),
+        ]
+        .into_dart()
+    }
+}
+impl flutter_rust_bridge::for_generated::IntoDartExceptPrimitive
+    for crate::api::records::OrderUpdate
+{
+}
+impl flutter_rust_bridge::IntoIntoDart<crate::api::records::OrderUpdate>
+    for crate::api::records::OrderUpdate
+{
+    fn into_into_dart(self) -> crate::api::records::OrderUpdate {
         self
     }
 }
@@ -3294,6 +3475,15 @@ impl SseEncode
 
 impl SseEncode
     for StreamSink<crate::api::records::ChangeEvent, flutter_rust_bridge::for_generated::SseCodec>
+{
+    // Codec=Sse (Serialization based), see doc to use other codecs
+    fn sse_encode(self, serializer: &mut flutter_rust_bridge::for_generated::SseSerializer) {
+        unimplemented!("")
+    }
+}
+
+impl SseEncode
+    for StreamSink<crate::api::records::OrderUpdate, flutter_rust_bridge::for_generated::SseCodec>
 {
     // Codec=Sse (Serialization based), see doc to use other codecs
     fn sse_encode(self, serializer: &mut flutter_rust_bridge::for_generated::SseSerializer) {
@@ -3673,6 +3863,24 @@ impl SseEncode for Vec<crate::api::records::WalletTicket> {
     }
 }
 
+impl SseEncode for crate::api::records::LivePhase {
+    // Codec=Sse (Serialization based), see doc to use other codecs
+    fn sse_encode(self, serializer: &mut flutter_rust_bridge::for_generated::SseSerializer) {
+        <i32>::sse_encode(
+            match self {
+                crate::api::records::LivePhase::Connecting => 0,
+                crate::api::records::LivePhase::Live => 1,
+                crate::api::records::LivePhase::Reconnecting => 2,
+                crate::api::records::LivePhase::Ended => 3,
+                _ => {
+                    unimplemented!("");
+                }
+            },
+            serializer,
+        );
+    }
+}
+
 impl SseEncode for crate::api::records::Near {
     // Codec=Sse (Serialization based), see doc to use other codecs
     fn sse_encode(self, serializer: &mut flutter_rust_bridge::for_generated::SseSerializer) {
@@ -3787,12 +3995,32 @@ impl SseEncode for Option<i64> {
     }
 }
 
+impl SseEncode for Option<crate::api::records::LivePhase> {
+    // Codec=Sse (Serialization based), see doc to use other codecs
+    fn sse_encode(self, serializer: &mut flutter_rust_bridge::for_generated::SseSerializer) {
+        <bool>::sse_encode(self.is_some(), serializer);
+        if let Some(value) = self {
+            <crate::api::records::LivePhase>::sse_encode(value, serializer);
+        }
+    }
+}
+
 impl SseEncode for Option<crate::api::records::Near> {
     // Codec=Sse (Serialization based), see doc to use other codecs
     fn sse_encode(self, serializer: &mut flutter_rust_bridge::for_generated::SseSerializer) {
         <bool>::sse_encode(self.is_some(), serializer);
         if let Some(value) = self {
             <crate::api::records::Near>::sse_encode(value, serializer);
+        }
+    }
+}
+
+impl SseEncode for Option<crate::api::records::Order> {
+    // Codec=Sse (Serialization based), see doc to use other codecs
+    fn sse_encode(self, serializer: &mut flutter_rust_bridge::for_generated::SseSerializer) {
+        <bool>::sse_encode(self.is_some(), serializer);
+        if let Some(value) = self {
+            <crate::api::records::Order>::sse_encode(value, serializer);
         }
     }
 }
@@ -3838,6 +4066,16 @@ impl SseEncode for crate::api::records::OrderStatus {
             },
             serializer,
         );
+    }
+}
+
+impl SseEncode for crate::api::records::OrderUpdate {
+    // Codec=Sse (Serialization based), see doc to use other codecs
+    fn sse_encode(self, serializer: &mut flutter_rust_bridge::for_generated::SseSerializer) {
+        <Option<crate::api::records::Order>>::sse_encode(self.order, serializer);
+        <Option<crate::api::records::LivePhase>>::sse_encode(self.phase, serializer);
+        <u32>::sse_encode(self.attempt, serializer);
+        <Option<crate::api::error::BridgeError>>::sse_encode(self.error, serializer);
     }
 }
 

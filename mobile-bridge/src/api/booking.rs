@@ -1,9 +1,13 @@
 //! Holds with a countdown, checkout, release, refund and the pending operations.
 
+use flutter_rust_bridge::frb;
+
 use crate::api::client::GuichetClient;
 use crate::api::error::BridgeError;
-use crate::api::records::{Hold, HoldLine, Order, PendingOperation};
+use crate::api::records::{Hold, HoldLine, Order, OrderUpdate, PendingOperation};
 use crate::convert;
+use crate::feed;
+use crate::frb_generated::StreamSink;
 
 impl GuichetClient {
     /// Reserves tickets until the hold's `expires_at_ms`.
@@ -77,5 +81,24 @@ impl GuichetClient {
             .await
             .map_err(convert::error)?;
         Ok(ops.into_iter().map(convert::operation).collect())
+    }
+
+    /// One of the account's orders, live: as it stands, then after each step of the
+    /// checkout saga and each refund, with the connection's states; the stream ends with
+    /// the feed (phase `ended`) or when cancelled.
+    pub async fn watch_order(&self, order_id: String, sink: StreamSink<OrderUpdate>) {
+        self.watch_order_into(order_id, move |u| sink.add(u).is_ok())
+            .await;
+    }
+
+    /// [`GuichetClient::watch_order`] into any `emit` (false: stop).
+    #[frb(ignore)]
+    pub async fn watch_order_into(
+        &self,
+        order_id: String,
+        emit: impl Fn(OrderUpdate) -> bool + Send + Sync + 'static,
+    ) {
+        let booking = self.sdk.booking();
+        feed::order(emit, |listener| booking.watch_order(&order_id, listener)).await;
     }
 }

@@ -437,3 +437,29 @@ pub struct SyncSummary {
     /// Tickets held now.
     pub tickets: u32,
 }
+
+/// Where a live feed's connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LivePhase {
+    /// Opening the first connection.
+    Connecting,
+    /// Subscribed: updates flow.
+    Live,
+    /// Trying again after a back-off.
+    Reconnecting,
+    /// Over (see `error`); nothing follows.
+    Ended,
+}
+
+/// One frame of an order's live feed: the order now, or the connection's new state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderUpdate {
+    /// The order as it stands, when this frame is one.
+    pub order: Option<Order>,
+    /// The connection's phase, when this frame is a state change.
+    pub phase: Option<LivePhase>,
+    /// Failed attempts since the feed was last live.
+    pub attempt: u32,
+    /// Why it reconnects or ended, if it failed.
+    pub error: Option<super::error::BridgeError>,
+}

@@ -6,4 +6,5 @@
 mod booking;
 mod catalog;
 mod dart_syntax;
+mod live;
 mod support;

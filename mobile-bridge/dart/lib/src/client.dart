@@ -133,6 +133,10 @@ class GuichetClient {
   Future<Order> refund({required String orderId, List<String> ticketIds = const []}) =>
       _rust.refund(orderId: orderId, ticketIds: ticketIds);
 
+  /// An order, live: as it stands, then after each checkout step and refund, with the
+  /// connection's phases; ends with [LivePhase.ended] (its `error` says why, if it failed).
+  Stream<OrderUpdate> watchOrder(String orderId) => _rust.watchOrder(orderId: orderId);
+
   /// Operations still waiting for an answer.
   Future<List<PendingOperation>> pendingOperations() => _rust.pendingOperations();
 

@@ -71,7 +71,7 @@ import 'package:flutter_rust_bridge/flutter_rust_bridge_for_generated.dart';
                   String get codegenVersion => '2.13.0';
 
                   @override
-                  int get rustContentHash => 960792339;
+                  int get rustContentHash => 321903898;
 
                   static const kDefaultExternalLibraryLoaderConfig = ExternalLibraryLoaderConfig(
                     stem: 'guichet_flutter',
@@ -130,6 +130,8 @@ Stream<TaskEvent> crateApiClientGuichetClientSyncCatalogWithProgress({required G
 Stream<TaskEvent> crateApiClientGuichetClientSyncWithProgress({required GuichetClient that });
 
 Future<List<WalletTicket>> crateApiClientGuichetClientTickets({required GuichetClient that });
+
+Stream<OrderUpdate> crateApiClientGuichetClientWatchOrder({required GuichetClient that , required String orderId });
 
 Uint8List crateApiWalletQrPng({required String credential , required int modulePx });
 
@@ -785,12 +787,43 @@ sse_encode_StreamSink_task_event_Sse(sink, serializer);
         );
         
 
+@override Stream<OrderUpdate> crateApiClientGuichetClientWatchOrder({required GuichetClient that , required String orderId })  { 
+            final sink = RustStreamSink<OrderUpdate>();
+            unawaited(handler.executeNormal(NormalTask(
+            callFfi: (port_) {
+              
+            final serializer = SseSerializer(generalizedFrbRustBinding);sse_encode_Auto_Ref_RustOpaque_flutter_rust_bridgefor_generatedRustAutoOpaqueInnerGuichetClient(that, serializer);
+sse_encode_String(orderId, serializer);
+sse_encode_StreamSink_order_update_Sse(sink, serializer);
+            pdeCallFfi(generalizedFrbRustBinding, serializer, funcId: 25, port: port_);
+            
+            },
+            codec: 
+        SseCodec(
+          decodeSuccessData: sse_decode_unit,
+          decodeErrorData: null,
+        )
+        ,
+            constMeta: kCrateApiClientGuichetClientWatchOrderConstMeta,
+            argValues: [that, orderId, sink],
+            apiImpl: this,
+        )));
+            return sink.stream;
+             }
+
+
+        TaskConstMeta get kCrateApiClientGuichetClientWatchOrderConstMeta => const TaskConstMeta(
+            debugName: "GuichetClient_watch_order",
+            argNames: ["that", "orderId", "sink"],
+        );
+        
+
 @override Uint8List crateApiWalletQrPng({required String credential , required int modulePx })  { return handler.executeSync(SyncTask(
             callFfi: () {
               
             final serializer = SseSerializer(generalizedFrbRustBinding);sse_encode_String(credential, serializer);
 sse_encode_u_32(modulePx, serializer);
-            return pdeCallFfi(generalizedFrbRustBinding, serializer, funcId: 25)!;
+            return pdeCallFfi(generalizedFrbRustBinding, serializer, funcId: 26)!;
             
             },
             codec: 
@@ -816,7 +849,7 @@ sse_encode_u_32(modulePx, serializer);
               
             final serializer = SseSerializer(generalizedFrbRustBinding);sse_encode_String(credential, serializer);
 sse_encode_u_32(modulePx, serializer);
-            return pdeCallFfi(generalizedFrbRustBinding, serializer, funcId: 26)!;
+            return pdeCallFfi(generalizedFrbRustBinding, serializer, funcId: 27)!;
             
             },
             codec: 
@@ -856,6 +889,9 @@ return GuichetClientImpl.frbInternalDcoDecode(raw as List<dynamic>); }
 return GuichetClientImpl.frbInternalDcoDecode(raw as List<dynamic>); }
 
 @protected RustStreamSink<ChangeEvent> dco_decode_StreamSink_change_event_Sse(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
+throw UnimplementedError(); }
+
+@protected RustStreamSink<OrderUpdate> dco_decode_StreamSink_order_update_Sse(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
 throw UnimplementedError(); }
 
 @protected RustStreamSink<TaskEvent> dco_decode_StreamSink_task_event_Sse(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
@@ -906,8 +942,14 @@ return raw as double; }
 @protected PlatformInt64 dco_decode_box_autoadd_i_64(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
 return dco_decode_i_64(raw); }
 
+@protected LivePhase dco_decode_box_autoadd_live_phase(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
+return dco_decode_live_phase(raw); }
+
 @protected Near dco_decode_box_autoadd_near(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
 return dco_decode_near(raw); }
+
+@protected Order dco_decode_box_autoadd_order(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
+return dco_decode_order(raw); }
 
 @protected SignUpForm dco_decode_box_autoadd_sign_up_form(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
 return dco_decode_sign_up_form(raw); }
@@ -1068,6 +1110,9 @@ return (raw as List<dynamic>).map(dco_decode_ticket).toList(); }
 @protected List<WalletTicket> dco_decode_list_wallet_ticket(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
 return (raw as List<dynamic>).map(dco_decode_wallet_ticket).toList(); }
 
+@protected LivePhase dco_decode_live_phase(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
+return LivePhase.values[raw as int]; }
+
 @protected Near dco_decode_near(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
 final arr = raw as List<dynamic>;
                 if (arr.length != 3) throw Exception('unexpected arr length: expect 3 but see ${arr.length}');
@@ -1102,8 +1147,14 @@ return raw == null ? null : dco_decode_box_autoadd_f_64(raw); }
 @protected PlatformInt64? dco_decode_opt_box_autoadd_i_64(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
 return raw == null ? null : dco_decode_box_autoadd_i_64(raw); }
 
+@protected LivePhase? dco_decode_opt_box_autoadd_live_phase(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
+return raw == null ? null : dco_decode_box_autoadd_live_phase(raw); }
+
 @protected Near? dco_decode_opt_box_autoadd_near(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
 return raw == null ? null : dco_decode_box_autoadd_near(raw); }
+
+@protected Order? dco_decode_opt_box_autoadd_order(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
+return raw == null ? null : dco_decode_box_autoadd_order(raw); }
 
 @protected TaskOutcome? dco_decode_opt_box_autoadd_task_outcome(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
 return raw == null ? null : dco_decode_box_autoadd_task_outcome(raw); }
@@ -1123,6 +1174,14 @@ tickets: dco_decode_list_ticket(arr[8]),); }
 
 @protected OrderStatus dco_decode_order_status(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
 return OrderStatus.values[raw as int]; }
+
+@protected OrderUpdate dco_decode_order_update(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
+final arr = raw as List<dynamic>;
+                if (arr.length != 4) throw Exception('unexpected arr length: expect 4 but see ${arr.length}');
+                return OrderUpdate(order: dco_decode_opt_box_autoadd_order(arr[0]),
+phase: dco_decode_opt_box_autoadd_live_phase(arr[1]),
+attempt: dco_decode_u_32(arr[2]),
+error: dco_decode_opt_box_autoadd_bridge_error(arr[3]),); }
 
 @protected PendingOperation dco_decode_pending_operation(dynamic raw){ // Codec=Dco (DartCObject based), see doc to use other codecs
 final arr = raw as List<dynamic>;
@@ -1219,6 +1278,9 @@ return GuichetClientImpl.frbInternalSseDecode(sse_decode_usize(deserializer), ss
 @protected RustStreamSink<ChangeEvent> sse_decode_StreamSink_change_event_Sse(SseDeserializer deserializer){ // Codec=Sse (Serialization based), see doc to use other codecs
 throw UnimplementedError('Unreachable ()'); }
 
+@protected RustStreamSink<OrderUpdate> sse_decode_StreamSink_order_update_Sse(SseDeserializer deserializer){ // Codec=Sse (Serialization based), see doc to use other codecs
+throw UnimplementedError('Unreachable ()'); }
+
 @protected RustStreamSink<TaskEvent> sse_decode_StreamSink_task_event_Sse(SseDeserializer deserializer){ // Codec=Sse (Serialization based), see doc to use other codecs
 throw UnimplementedError('Unreachable ()'); }
 
@@ -1266,8 +1328,14 @@ return (sse_decode_f_64(deserializer)); }
 @protected PlatformInt64 sse_decode_box_autoadd_i_64(SseDeserializer deserializer){ // Codec=Sse (Serialization based), see doc to use other codecs
 return (sse_decode_i_64(deserializer)); }
 
+@protected LivePhase sse_decode_box_autoadd_live_phase(SseDeserializer deserializer){ // Codec=Sse (Serialization based), see doc to use other codecs
+return (sse_decode_live_phase(deserializer)); }
+
 @protected Near sse_decode_box_autoadd_near(SseDeserializer deserializer){ // Codec=Sse (Serialization based), see doc to use other codecs
 return (sse_decode_near(deserializer)); }
+
+@protected Order sse_decode_box_autoadd_order(SseDeserializer deserializer){ // Codec=Sse (Serialization based), see doc to use other codecs
+return (sse_decode_order(deserializer)); }
 
 @protected SignUpForm sse_decode_box_autoadd_sign_up_form(SseDeserializer deserializer){ // Codec=Sse (Serialization based), see doc to use other codecs
 return (sse_decode_sign_up_form(deserializer)); }
@@ -1471,6 +1539,10 @@ var len_ = sse_decode_i_32(deserializer);
         return ans_;
          }
 
+@protected LivePhase sse_decode_live_phase(SseDeserializer deserializer){ // Codec=Sse (Serialization based), see doc to use other codecs
+var inner = sse_decode_i_32(deserializer);
+        return LivePhase.values[inner]; }
+
 @protected Near sse_decode_near(SseDeserializer deserializer){ // Codec=Sse (Serialization based), see doc to use other codecs
 var var_latitude = sse_decode_f_64(deserializer);
 var var_longitude = sse_decode_f_64(deserializer);
@@ -1548,10 +1620,28 @@ var inner = sse_decode_i_32(deserializer);
             }
              }
 
+@protected LivePhase? sse_decode_opt_box_autoadd_live_phase(SseDeserializer deserializer){ // Codec=Sse (Serialization based), see doc to use other codecs
+
+            if (sse_decode_bool(deserializer)) {
+                return (sse_decode_box_autoadd_live_phase(deserializer));
+            } else {
+                return null;
+            }
+             }
+
 @protected Near? sse_decode_opt_box_autoadd_near(SseDeserializer deserializer){ // Codec=Sse (Serialization based), see doc to use other codecs
 
             if (sse_decode_bool(deserializer)) {
                 return (sse_decode_box_autoadd_near(deserializer));
+            } else {
+                return null;
+            }
+             }
+
+@protected Order? sse_decode_opt_box_autoadd_order(SseDeserializer deserializer){ // Codec=Sse (Serialization based), see doc to use other codecs
+
+            if (sse_decode_bool(deserializer)) {
+                return (sse_decode_box_autoadd_order(deserializer));
             } else {
                 return null;
             }
@@ -1581,6 +1671,13 @@ return Order(id: var_id, eventId: var_eventId, status: var_status, totalMinor: v
 @protected OrderStatus sse_decode_order_status(SseDeserializer deserializer){ // Codec=Sse (Serialization based), see doc to use other codecs
 var inner = sse_decode_i_32(deserializer);
         return OrderStatus.values[inner]; }
+
+@protected OrderUpdate sse_decode_order_update(SseDeserializer deserializer){ // Codec=Sse (Serialization based), see doc to use other codecs
+var var_order = sse_decode_opt_box_autoadd_order(deserializer);
+var var_phase = sse_decode_opt_box_autoadd_live_phase(deserializer);
+var var_attempt = sse_decode_u_32(deserializer);
+var var_error = sse_decode_opt_box_autoadd_bridge_error(deserializer);
+return OrderUpdate(order: var_order, phase: var_phase, attempt: var_attempt, error: var_error); }
 
 @protected PendingOperation sse_decode_pending_operation(SseDeserializer deserializer){ // Codec=Sse (Serialization based), see doc to use other codecs
 var var_id = sse_decode_String(deserializer);
@@ -1677,6 +1774,12 @@ sse_encode_String(self.setupAndSerialize(codec: SseCodec(
             decodeErrorData: sse_decode_AnyhowException,
         )), serializer); }
 
+@protected void sse_encode_StreamSink_order_update_Sse(RustStreamSink<OrderUpdate> self, SseSerializer serializer){ // Codec=Sse (Serialization based), see doc to use other codecs
+sse_encode_String(self.setupAndSerialize(codec: SseCodec(
+            decodeSuccessData: sse_decode_order_update,
+            decodeErrorData: sse_decode_AnyhowException,
+        )), serializer); }
+
 @protected void sse_encode_StreamSink_task_event_Sse(RustStreamSink<TaskEvent> self, SseSerializer serializer){ // Codec=Sse (Serialization based), see doc to use other codecs
 sse_encode_String(self.setupAndSerialize(codec: SseCodec(
             decodeSuccessData: sse_decode_task_event,
@@ -1726,8 +1829,14 @@ sse_encode_f_64(self, serializer); }
 @protected void sse_encode_box_autoadd_i_64(PlatformInt64 self, SseSerializer serializer){ // Codec=Sse (Serialization based), see doc to use other codecs
 sse_encode_i_64(self, serializer); }
 
+@protected void sse_encode_box_autoadd_live_phase(LivePhase self, SseSerializer serializer){ // Codec=Sse (Serialization based), see doc to use other codecs
+sse_encode_live_phase(self, serializer); }
+
 @protected void sse_encode_box_autoadd_near(Near self, SseSerializer serializer){ // Codec=Sse (Serialization based), see doc to use other codecs
 sse_encode_near(self, serializer); }
+
+@protected void sse_encode_box_autoadd_order(Order self, SseSerializer serializer){ // Codec=Sse (Serialization based), see doc to use other codecs
+sse_encode_order(self, serializer); }
 
 @protected void sse_encode_box_autoadd_sign_up_form(SignUpForm self, SseSerializer serializer){ // Codec=Sse (Serialization based), see doc to use other codecs
 sse_encode_sign_up_form(self, serializer); }
@@ -1888,6 +1997,9 @@ sse_encode_i_32(self.length, serializer);
 sse_encode_i_32(self.length, serializer);
         for (final item in self) { sse_encode_wallet_ticket(item, serializer); } }
 
+@protected void sse_encode_live_phase(LivePhase self, SseSerializer serializer){ // Codec=Sse (Serialization based), see doc to use other codecs
+sse_encode_i_32(self.index, serializer); }
+
 @protected void sse_encode_near(Near self, SseSerializer serializer){ // Codec=Sse (Serialization based), see doc to use other codecs
 sse_encode_f_64(self.latitude, serializer);
 sse_encode_f_64(self.longitude, serializer);
@@ -1956,11 +2068,27 @@ sse_encode_i_32(self.index, serializer); }
                 }
                  }
 
+@protected void sse_encode_opt_box_autoadd_live_phase(LivePhase? self, SseSerializer serializer){ // Codec=Sse (Serialization based), see doc to use other codecs
+
+                sse_encode_bool(self != null, serializer);
+                if (self != null) {
+                    sse_encode_box_autoadd_live_phase(self, serializer);
+                }
+                 }
+
 @protected void sse_encode_opt_box_autoadd_near(Near? self, SseSerializer serializer){ // Codec=Sse (Serialization based), see doc to use other codecs
 
                 sse_encode_bool(self != null, serializer);
                 if (self != null) {
                     sse_encode_box_autoadd_near(self, serializer);
+                }
+                 }
+
+@protected void sse_encode_opt_box_autoadd_order(Order? self, SseSerializer serializer){ // Codec=Sse (Serialization based), see doc to use other codecs
+
+                sse_encode_bool(self != null, serializer);
+                if (self != null) {
+                    sse_encode_box_autoadd_order(self, serializer);
                 }
                  }
 
@@ -1986,6 +2114,13 @@ sse_encode_list_ticket(self.tickets, serializer);
 
 @protected void sse_encode_order_status(OrderStatus self, SseSerializer serializer){ // Codec=Sse (Serialization based), see doc to use other codecs
 sse_encode_i_32(self.index, serializer); }
+
+@protected void sse_encode_order_update(OrderUpdate self, SseSerializer serializer){ // Codec=Sse (Serialization based), see doc to use other codecs
+sse_encode_opt_box_autoadd_order(self.order, serializer);
+sse_encode_opt_box_autoadd_live_phase(self.phase, serializer);
+sse_encode_u_32(self.attempt, serializer);
+sse_encode_opt_box_autoadd_bridge_error(self.error, serializer);
+ }
 
 @protected void sse_encode_pending_operation(PendingOperation self, SseSerializer serializer){ // Codec=Sse (Serialization based), see doc to use other codecs
 sse_encode_String(self.id, serializer);
@@ -2170,6 +2305,12 @@ sse_encode_opt_box_autoadd_event_summary(self.event, serializer);
 
 /// The tickets kept on the device (no network).
  Future<List<WalletTicket>>  tickets()=>GuichetBridge.instance.api.crateApiClientGuichetClientTickets(that: this, );
+
+
+/// One of the account's orders, live: as it stands, then after each step of the
+/// checkout saga and each refund, with the connection's states; the stream ends with
+/// the feed (phase `ended`) or when cancelled.
+ Stream<OrderUpdate>  watchOrder({required String orderId })=>GuichetBridge.instance.api.crateApiClientGuichetClientWatchOrder(that: this, orderId: orderId);
 
 
             }

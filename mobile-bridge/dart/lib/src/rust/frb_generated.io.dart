@@ -38,6 +38,8 @@ import 'package:flutter_rust_bridge/flutter_rust_bridge_for_generated_io.dart';
 
 @protected RustStreamSink<ChangeEvent> dco_decode_StreamSink_change_event_Sse(dynamic raw);
 
+@protected RustStreamSink<OrderUpdate> dco_decode_StreamSink_order_update_Sse(dynamic raw);
+
 @protected RustStreamSink<TaskEvent> dco_decode_StreamSink_task_event_Sse(dynamic raw);
 
 @protected String dco_decode_String(dynamic raw);
@@ -62,7 +64,11 @@ import 'package:flutter_rust_bridge/flutter_rust_bridge_for_generated_io.dart';
 
 @protected PlatformInt64 dco_decode_box_autoadd_i_64(dynamic raw);
 
+@protected LivePhase dco_decode_box_autoadd_live_phase(dynamic raw);
+
 @protected Near dco_decode_box_autoadd_near(dynamic raw);
+
+@protected Order dco_decode_box_autoadd_order(dynamic raw);
 
 @protected SignUpForm dco_decode_box_autoadd_sign_up_form(dynamic raw);
 
@@ -124,6 +130,8 @@ import 'package:flutter_rust_bridge/flutter_rust_bridge_for_generated_io.dart';
 
 @protected List<WalletTicket> dco_decode_list_wallet_ticket(dynamic raw);
 
+@protected LivePhase dco_decode_live_phase(dynamic raw);
+
 @protected Near dco_decode_near(dynamic raw);
 
 @protected OperationKind dco_decode_operation_kind(dynamic raw);
@@ -144,13 +152,19 @@ import 'package:flutter_rust_bridge/flutter_rust_bridge_for_generated_io.dart';
 
 @protected PlatformInt64? dco_decode_opt_box_autoadd_i_64(dynamic raw);
 
+@protected LivePhase? dco_decode_opt_box_autoadd_live_phase(dynamic raw);
+
 @protected Near? dco_decode_opt_box_autoadd_near(dynamic raw);
+
+@protected Order? dco_decode_opt_box_autoadd_order(dynamic raw);
 
 @protected TaskOutcome? dco_decode_opt_box_autoadd_task_outcome(dynamic raw);
 
 @protected Order dco_decode_order(dynamic raw);
 
 @protected OrderStatus dco_decode_order_status(dynamic raw);
+
+@protected OrderUpdate dco_decode_order_update(dynamic raw);
 
 @protected PendingOperation dco_decode_pending_operation(dynamic raw);
 
@@ -190,6 +204,8 @@ import 'package:flutter_rust_bridge/flutter_rust_bridge_for_generated_io.dart';
 
 @protected RustStreamSink<ChangeEvent> sse_decode_StreamSink_change_event_Sse(SseDeserializer deserializer);
 
+@protected RustStreamSink<OrderUpdate> sse_decode_StreamSink_order_update_Sse(SseDeserializer deserializer);
+
 @protected RustStreamSink<TaskEvent> sse_decode_StreamSink_task_event_Sse(SseDeserializer deserializer);
 
 @protected String sse_decode_String(SseDeserializer deserializer);
@@ -214,7 +230,11 @@ import 'package:flutter_rust_bridge/flutter_rust_bridge_for_generated_io.dart';
 
 @protected PlatformInt64 sse_decode_box_autoadd_i_64(SseDeserializer deserializer);
 
+@protected LivePhase sse_decode_box_autoadd_live_phase(SseDeserializer deserializer);
+
 @protected Near sse_decode_box_autoadd_near(SseDeserializer deserializer);
+
+@protected Order sse_decode_box_autoadd_order(SseDeserializer deserializer);
 
 @protected SignUpForm sse_decode_box_autoadd_sign_up_form(SseDeserializer deserializer);
 
@@ -276,6 +296,8 @@ import 'package:flutter_rust_bridge/flutter_rust_bridge_for_generated_io.dart';
 
 @protected List<WalletTicket> sse_decode_list_wallet_ticket(SseDeserializer deserializer);
 
+@protected LivePhase sse_decode_live_phase(SseDeserializer deserializer);
+
 @protected Near sse_decode_near(SseDeserializer deserializer);
 
 @protected OperationKind sse_decode_operation_kind(SseDeserializer deserializer);
@@ -296,13 +318,19 @@ import 'package:flutter_rust_bridge/flutter_rust_bridge_for_generated_io.dart';
 
 @protected PlatformInt64? sse_decode_opt_box_autoadd_i_64(SseDeserializer deserializer);
 
+@protected LivePhase? sse_decode_opt_box_autoadd_live_phase(SseDeserializer deserializer);
+
 @protected Near? sse_decode_opt_box_autoadd_near(SseDeserializer deserializer);
+
+@protected Order? sse_decode_opt_box_autoadd_order(SseDeserializer deserializer);
 
 @protected TaskOutcome? sse_decode_opt_box_autoadd_task_outcome(SseDeserializer deserializer);
 
 @protected Order sse_decode_order(SseDeserializer deserializer);
 
 @protected OrderStatus sse_decode_order_status(SseDeserializer deserializer);
+
+@protected OrderUpdate sse_decode_order_update(SseDeserializer deserializer);
 
 @protected PendingOperation sse_decode_pending_operation(SseDeserializer deserializer);
 
@@ -342,6 +370,8 @@ import 'package:flutter_rust_bridge/flutter_rust_bridge_for_generated_io.dart';
 
 @protected void sse_encode_StreamSink_change_event_Sse(RustStreamSink<ChangeEvent> self, SseSerializer serializer);
 
+@protected void sse_encode_StreamSink_order_update_Sse(RustStreamSink<OrderUpdate> self, SseSerializer serializer);
+
 @protected void sse_encode_StreamSink_task_event_Sse(RustStreamSink<TaskEvent> self, SseSerializer serializer);
 
 @protected void sse_encode_String(String self, SseSerializer serializer);
@@ -366,7 +396,11 @@ import 'package:flutter_rust_bridge/flutter_rust_bridge_for_generated_io.dart';
 
 @protected void sse_encode_box_autoadd_i_64(PlatformInt64 self, SseSerializer serializer);
 
+@protected void sse_encode_box_autoadd_live_phase(LivePhase self, SseSerializer serializer);
+
 @protected void sse_encode_box_autoadd_near(Near self, SseSerializer serializer);
+
+@protected void sse_encode_box_autoadd_order(Order self, SseSerializer serializer);
 
 @protected void sse_encode_box_autoadd_sign_up_form(SignUpForm self, SseSerializer serializer);
 
@@ -428,6 +462,8 @@ import 'package:flutter_rust_bridge/flutter_rust_bridge_for_generated_io.dart';
 
 @protected void sse_encode_list_wallet_ticket(List<WalletTicket> self, SseSerializer serializer);
 
+@protected void sse_encode_live_phase(LivePhase self, SseSerializer serializer);
+
 @protected void sse_encode_near(Near self, SseSerializer serializer);
 
 @protected void sse_encode_operation_kind(OperationKind self, SseSerializer serializer);
@@ -448,13 +484,19 @@ import 'package:flutter_rust_bridge/flutter_rust_bridge_for_generated_io.dart';
 
 @protected void sse_encode_opt_box_autoadd_i_64(PlatformInt64? self, SseSerializer serializer);
 
+@protected void sse_encode_opt_box_autoadd_live_phase(LivePhase? self, SseSerializer serializer);
+
 @protected void sse_encode_opt_box_autoadd_near(Near? self, SseSerializer serializer);
+
+@protected void sse_encode_opt_box_autoadd_order(Order? self, SseSerializer serializer);
 
 @protected void sse_encode_opt_box_autoadd_task_outcome(TaskOutcome? self, SseSerializer serializer);
 
 @protected void sse_encode_order(Order self, SseSerializer serializer);
 
 @protected void sse_encode_order_status(OrderStatus self, SseSerializer serializer);
+
+@protected void sse_encode_order_update(OrderUpdate self, SseSerializer serializer);
 
 @protected void sse_encode_pending_operation(PendingOperation self, SseSerializer serializer);
 

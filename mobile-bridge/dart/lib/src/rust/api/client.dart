@@ -118,6 +118,12 @@ static Future<GuichetClient>  open({required String serverUrl , required String 
  Future<List<WalletTicket>>  tickets();
 
 
+/// One of the account's orders, live: as it stands, then after each step of the
+/// checkout saga and each refund, with the connection's states; the stream ends with
+/// the feed (phase `ended`) or when cancelled.
+ Stream<OrderUpdate>  watchOrder({required String orderId });
+
+
 
                     
                 }
