@@ -1,0 +1,1 @@
+// This is an empty file to force CocoaPods to create a framework.
