@@ -65,6 +65,9 @@ else
     failed "frbgen symbols"
 fi
 
+step "flutter: license check (what an app embeds stays MIT OR Apache-2.0 compatible)"
+if python3 bindings/license_check.py guichet-flutter; then :; else status=1; fi
+
 step "flutter: every Dart file parses (tree-sitter-dart)"
 syntax_log="$(mktemp)"
 if [ "${GUICHET_DART_SYNTAX_DONE:-0}" = 1 ]; then
