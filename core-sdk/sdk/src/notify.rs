@@ -167,14 +167,34 @@ pub(crate) fn spawn_task<F>(
 where
     F: std::future::Future<Output = Result<(), Error>> + Send + 'static,
 {
+    spawn_until_end(runtime, work, move |result| {
+        let outcome = result.map_or(Outcome::Cancelled, |r| Outcome::of(&r));
+        listener.on_finished(task, outcome);
+    })
+}
+
+/// Runs `work` on `runtime` and calls `end` exactly once: with its output when it ran to
+/// the end, with `None` when the handle cancelled it first. `end` runs before
+/// `is_finished` turns true, so once it is true the host has been told. The one mechanism
+/// under tasks with progress and live feeds.
+pub(crate) fn spawn_until_end<T, F, E>(
+    runtime: &tokio::runtime::Handle,
+    work: F,
+    end: E,
+) -> TaskHandle
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = T> + Send + 'static,
+    E: Fn(Option<T>) + Send + Sync + 'static,
+{
+    let end = Arc::new(end);
     let finished = Arc::new(AtomicBool::new(false));
     let reported = Arc::new(AtomicBool::new(false));
-    let (done, report, to_listener) = (finished.clone(), reported.clone(), listener.clone());
+    let (done, report, to_end) = (finished.clone(), reported.clone(), end.clone());
     let join = runtime.spawn(async move {
-        let result = work.await;
+        let output = work.await;
         if !report.swap(true, Ordering::AcqRel) {
-            // Tell the listener first: once `is_finished` is true, it has been told.
-            to_listener.on_finished(task, Outcome::of(&result));
+            to_end(Some(output));
             done.store(true, Ordering::Release);
         }
     });
@@ -184,7 +204,7 @@ where
         move || {
             abort.abort();
             if !reported.swap(true, Ordering::AcqRel) {
-                listener.on_finished(task, Outcome::Cancelled);
+                end(None);
                 done.store(true, Ordering::Release);
             }
         },

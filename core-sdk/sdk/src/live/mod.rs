@@ -17,7 +17,6 @@
 mod socket;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use graphql_client::GraphQLQuery;
@@ -28,7 +27,7 @@ use crate::api::operations::{
 };
 use crate::booking::Order;
 use crate::check_in::{AlertScan, DuplicateAlert};
-use crate::notify::TaskHandle;
+use crate::notify::{TaskHandle, spawn_until_end};
 use crate::transport::Backoff;
 use crate::transport::RetryPolicy;
 use crate::{BoundaryError, Client, Error, ErrorKind};
@@ -262,37 +261,16 @@ impl Client {
     ) -> TaskHandle {
         let client = self.clone();
         let sink = Arc::new(sink);
-        let finished = Arc::new(AtomicBool::new(false));
-        let ended = Arc::new(AtomicBool::new(false));
-        let (done, told) = (finished.clone(), ended.clone());
         let to_sink = sink.clone();
-        let join = self.runtime().spawn(async move {
-            let error = client.run_feed::<F>(query, variables, &to_sink).await;
-            if !told.swap(true, Ordering::AcqRel) {
-                (to_sink.state)(LiveState {
-                    phase: LivePhase::Ended,
-                    attempt: 0,
-                    error: error.map(|e| e.to_boundary()),
-                });
-                done.store(true, Ordering::Release);
-            }
-        });
-        let abort = join.abort_handle();
-        let done = finished.clone();
-        TaskHandle::new(
-            move || {
-                abort.abort();
-                if !ended.swap(true, Ordering::AcqRel) {
-                    (sink.state)(LiveState {
-                        phase: LivePhase::Ended,
-                        attempt: 0,
-                        error: None,
-                    });
-                    done.store(true, Ordering::Release);
-                }
-            },
-            finished,
-        )
+        let work = async move { client.run_feed::<F>(query, variables, &to_sink).await };
+        // Ended once: with the error that ended the feed, or none (completed, cancelled).
+        spawn_until_end(self.runtime(), work, move |error: Option<Option<Error>>| {
+            (sink.state)(LiveState {
+                phase: LivePhase::Ended,
+                attempt: 0,
+                error: error.flatten().map(|e| e.to_boundary()),
+            });
+        })
     }
 
     /// The feed's loop; returns the error that ended it (`None`: completed by the server).
