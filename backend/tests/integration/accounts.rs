@@ -161,18 +161,76 @@ async fn sign_up_and_log_in_refuse_bad_credentials(app: TestApp) {
     );
 }
 
+/// A failed log-in from `client` (through one trusted proxy) at `email`: its error code.
+async fn failed_log_in(app: &TestApp, client: &str, email: &str) -> String {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let body = json!({
+        "query": "mutation($e: String!) { logIn(email: $e, password: \"whatever password\") { accessToken } }",
+        "variables": { "e": email },
+    });
+    let req = Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-forwarded-for", client)
+        .body(Body::from(body.to_string()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (_, _, text) = app.send(req).await;
+    let response: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    crate::support::error_code(&response).unwrap_or_else(|| panic!("logged in: {text}"))
+}
+
+/// Each (client, account) pair has its own budget, and each client a larger one across
+/// accounts: one key running out must not refuse another pair.
 #[tokio::test]
 async fn log_in_is_rate_limited_per_client_and_account() {
     let app = TestApp::sqlite_with(|c| {
+        c.trusted_proxies = 1;
         c.auth_rate_per_minute = 1;
         c.auth_rate_burst = 3;
     })
     .await;
-    let log_in = "mutation { logIn(email: \"e@example.org\", password: \"whatever password\") { accessToken } }";
+    let (client, other_client) = ("203.0.113.5", "198.51.100.7");
     for _ in 0..3 {
-        assert_eq!(app.err(None, log_in, json!({})).await, "UNAUTHENTICATED");
+        assert_eq!(
+            failed_log_in(&app, client, "e@example.org").await,
+            "UNAUTHENTICATED"
+        );
     }
-    assert_eq!(app.err(None, log_in, json!({})).await, "RATE_LIMITED");
+    assert_eq!(
+        failed_log_in(&app, client, "e@example.org").await,
+        "RATE_LIMITED"
+    );
+    // The same client at another account, and the same account from another client: each
+    // pair is a key of its own, with its whole budget.
+    for _ in 0..3 {
+        assert_eq!(
+            failed_log_in(&app, client, "f@example.org").await,
+            "UNAUTHENTICATED",
+            "another account from the same client"
+        );
+        assert_eq!(
+            failed_log_in(&app, other_client, "e@example.org").await,
+            "UNAUTHENTICATED",
+            "the same account from another client"
+        );
+    }
+    assert_eq!(
+        failed_log_in(&app, other_client, "e@example.org").await,
+        "RATE_LIMITED"
+    );
+    // Across accounts a client has three bursts (9 attempts, refused ones included; 7
+    // spent): two more at a fresh account, then the client is refused at any account.
+    for _ in 0..2 {
+        assert_eq!(
+            failed_log_in(&app, client, "g@example.org").await,
+            "UNAUTHENTICATED"
+        );
+    }
+    assert_eq!(
+        failed_log_in(&app, client, "h@example.org").await,
+        "RATE_LIMITED"
+    );
     let sign_up = "mutation { signUp(input: {email: \"f@example.org\", password: \"long enough pass\", displayName: \"F\"}) { accessToken } }";
     // Sign-up has its own bucket.
     app.ok(None, sign_up, json!({})).await;
