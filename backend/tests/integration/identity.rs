@@ -359,9 +359,25 @@ async fn audit_log_is_append_only_and_private_to_its_event(app: TestApp) {
             .execute(pool)
             .await;
         let deleted = sqlx::query("DELETE FROM audit_log").execute(pool).await;
-        (updated.is_err(), deleted.is_err())
+        (
+            updated
+                .map(|r| r.rows_affected())
+                .map_err(|e| e.to_string()),
+            deleted
+                .map(|r| r.rows_affected())
+                .map_err(|e| e.to_string()),
+        )
     });
-    assert!(updated && deleted, "the audit log accepted a change");
+    // Refused by the append-only trigger, not by some other failure.
+    for (what, outcome) in [("update", updated), ("delete", deleted)] {
+        let refusal = outcome
+            .err()
+            .unwrap_or_else(|| panic!("the audit log accepted a {what}"));
+        assert!(
+            refusal.contains("append-only"),
+            "{what} refused for another reason: {refusal}"
+        );
+    }
     assert_eq!(entries(&app, &org, Some(&event)).await.len(), 2);
 }
 
