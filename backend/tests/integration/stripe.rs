@@ -481,6 +481,8 @@ async fn checkout_over_stripe_survives_duplicate_and_reordered_webhooks(app: Tes
         (last.path.as_str(), field(&last, "amount")),
         ("/v1/refunds", Some("5000"))
     );
+    // Refunded in full: every seat is back on sale, none kept by a hold or a ticket.
+    crate::checkout::assert_stock_consistent(&app).await;
 }
 
 /// Runs each `async fn(TestApp, Fake)` on both engines, the server talking to a fresh fake.
