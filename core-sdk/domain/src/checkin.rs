@@ -278,7 +278,13 @@ mod tests {
         let json = serde_json::to_string(&CheckInList::new(fields()).unwrap()).unwrap();
         assert!(serde_json::from_str::<CheckInList>(&json).is_ok());
         let no_gates = json.replace("[\"north\"]", "[]");
-        assert!(serde_json::from_str::<CheckInList>(&no_gates).is_err());
+        let refused = serde_json::from_str::<CheckInList>(&no_gates).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .starts_with(&CheckInListError::NoGates.to_string()),
+            "{refused}"
+        );
     }
 
     #[test]

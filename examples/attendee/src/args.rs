@@ -218,6 +218,14 @@ mod tests {
         text.split_whitespace().map(str::to_owned).collect()
     }
 
+    /// The usage problem `text` is refused with (panics if it parses or fails otherwise).
+    fn refusal(text: &str, env: impl Fn(&str) -> Option<String>) -> String {
+        match parse(args(text), env) {
+            Err(Failure::Usage(problem)) => problem,
+            other => panic!("{text}: expected a usage error, got {other:?}"),
+        }
+    }
+
     #[test]
     fn parses_a_search() {
         let (_, command) = parse(
@@ -235,7 +243,10 @@ mod tests {
                 limit: 5
             }
         );
-        assert!(parse(args("search --near 1,2"), |_| None).is_err());
+        assert_eq!(
+            refusal("search --near 1,2", |_| None),
+            "--near takes LAT,LON,KM"
+        );
     }
 
     #[test]
@@ -260,10 +271,17 @@ mod tests {
                 card: "tok_visa".into()
             }
         );
-        assert!(parse(args("book --event e --quantity two"), |_| None).is_err());
-        assert!(parse(args("tickets --colour red"), |_| None).is_err());
-        assert!(
-            parse(args("login --email a@b.c"), |_| None).is_err(),
+        assert_eq!(
+            refusal("book --event e --quantity two", |_| None),
+            "--quantity takes a number"
+        );
+        assert_eq!(
+            refusal("tickets --colour red", |_| None),
+            "unknown flag --colour for tickets"
+        );
+        assert_eq!(
+            refusal("login --email a@b.c", |_| None),
+            "--password (or GUICHET_PASSWORD)",
             "no password"
         );
     }

@@ -121,7 +121,13 @@ mod tests {
         let json = serde_json::to_string(&window).unwrap();
         assert_eq!(json, r#"{"from":100,"until":200}"#);
         assert_eq!(serde_json::from_str::<Validity>(&json).unwrap(), window);
-        assert!(serde_json::from_str::<Validity>(r#"{"from":200,"until":200}"#).is_err());
+        let refused = serde_json::from_str::<Validity>(r#"{"from":200,"until":200}"#).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .starts_with(&ValidityError::Empty.to_string()),
+            "{refused}"
+        );
     }
 
     #[test]

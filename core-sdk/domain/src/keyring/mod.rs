@@ -348,10 +348,22 @@ mod tests {
         assert!(json.contains("\"rotated_out\""));
         assert_eq!(serde_json::from_str::<EventKeyRing>(&json).unwrap(), ring);
         let two_active = json.replace("rotated_out", "active");
-        assert!(serde_json::from_str::<EventKeyRing>(&two_active).is_err());
+        let refused = serde_json::from_str::<EventKeyRing>(&two_active).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .starts_with(&KeyRingError::SeveralActive.to_string()),
+            "{refused}"
+        );
         let hex_key = hex::encode(ring.get(KeyId(1)).unwrap().public_key.as_bytes());
         let bad_key = json.replace(&hex_key, "zz");
-        assert!(serde_json::from_str::<EventKeyRing>(&bad_key).is_err());
+        let refused = serde_json::from_str::<EventKeyRing>(&bad_key).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .starts_with(&KeyRingError::PublicKey.to_string()),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -116,6 +116,11 @@ mod tests {
         store.delete("session").unwrap();
         store.delete("session").unwrap();
         assert_eq!(store.load("session").unwrap(), None);
-        assert!(store.save("../escape", "x").is_err());
+        let refused = store.save("../escape", "x").unwrap_err();
+        assert_eq!(refused.0, r#"invalid secret name "../escape""#);
+        assert!(
+            !dir.path().join("escape.secret").exists(),
+            "written outside the store"
+        );
     }
 }

@@ -54,6 +54,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         // A directory where the file should be.
         let failed = StoreHandle::open(dir.path().to_path_buf()).await;
-        assert!(failed.is_err());
+        assert!(
+            matches!(failed, Err(Error::Storage(_))),
+            "{:?}",
+            failed.err()
+        );
     }
 }

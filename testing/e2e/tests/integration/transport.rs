@@ -125,5 +125,9 @@ async fn a_server_that_does_not_answer_is_a_timeout_and_a_closed_port_a_connect_
     let error = transport.send(call(true)).await.unwrap_err();
     assert!(matches!(error, TransportError::Connect(_)), "{error:?}");
     assert!(error.never_sent());
-    assert!(HttpTransport::new("ftp://example.org/", &config()).is_err());
+    let refused = HttpTransport::new("ftp://example.org/", &config()).unwrap_err();
+    assert!(
+        matches!(&refused, TransportError::Request(m) if m.contains("http:// or https://")),
+        "{refused:?}"
+    );
 }
