@@ -1,5 +1,6 @@
-//! The real Guichet server, in-process on a 127.0.0.1 port over a fresh SQLite file, and a
-//! raw GraphQL client to check what the server holds independently of the SDK.
+//! The real Guichet server, in-process on a 127.0.0.1 port over a fresh SQLite file (or a
+//! fresh PostgreSQL database: [`Engine`]), and a raw GraphQL client to check what the server
+//! holds independently of the SDK.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -13,6 +14,8 @@ use guichet_server::payments::test_provider::TestProvider;
 use guichet_server::{AppState, app};
 use serde_json::{Value, json};
 
+use crate::engine::{Engine, PgDatabase};
+
 /// A server running on a loopback port until dropped.
 pub struct TestServer {
     pub url: String,
@@ -24,6 +27,8 @@ pub struct TestServer {
     /// Device tokens of the observers [`TestServer::scans`] paired, by check-in list.
     observers: Mutex<HashMap<String, String>>,
     _dir: tempfile::TempDir,
+    /// The PostgreSQL database, dropped after the server (declared last).
+    _pg: Option<PgDatabase>,
 }
 
 impl std::fmt::Debug for TestServer {
@@ -43,18 +48,38 @@ impl Drop for TestServer {
 pub const PASSWORD: &str = "a long enough password";
 
 impl TestServer {
-    /// A server with generous rate limits and the test payment provider.
+    /// A server with generous rate limits and the test payment provider, on the engine
+    /// `GUICHET_E2E_ENGINE` names ([`Engine::from_env`]).
     pub async fn start() -> TestServer {
         TestServer::start_with(|_| {}).await
     }
 
     /// A server whose configuration `tweak` adjusted first (rate limits, payment provider,
-    /// page sizes).
+    /// page sizes), on the engine `GUICHET_E2E_ENGINE` names.
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        TestServer::start_on(Engine::from_env(), tweak).await
+    }
+
+    /// A server on `engine`, whatever `GUICHET_E2E_ENGINE` says (for tests that need the
+    /// SQLite file itself, such as bulk seeding).
+    pub async fn start_on(engine: Engine, tweak: impl FnOnce(&mut Config)) -> TestServer {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
+        let (database_url, pg, key_encryption_key) = match engine {
+            Engine::Sqlite => (
+                format!("sqlite://{}", dir.path().join("server.db").display()),
+                None,
+                None,
+            ),
+            // PostgreSQL has no file beside it for a generated key: give one.
+            Engine::Postgres => {
+                let pg = PgDatabase::create().await;
+                (pg.url.clone(), Some(pg), Some([7; 32]))
+            }
+        };
         let mut config = Config {
-            database_url: format!("sqlite://{}", dir.path().join("server.db").display()),
+            database_url,
+            key_encryption_key,
             jwt_secret: Some(vec![42; 32]),
             auth_rate_per_minute: 100_000,
             auth_rate_burst: 100_000,
@@ -83,6 +108,7 @@ impl TestServer {
             task,
             observers: Mutex::default(),
             _dir: dir,
+            _pg: pg,
         }
     }
 
@@ -230,7 +256,25 @@ impl TestServer {
     pub fn database_file(&self) -> PathBuf {
         match &self.state.db {
             Db::Sqlite(pool) => pool.connect_options().get_filename().to_path_buf(),
-            Db::Postgres(_) => panic!("the test server runs on SQLite"),
+            Db::Postgres(_) => panic!("a PostgreSQL test server has no file: use seed_events"),
+        }
+    }
+
+    /// Seeds `n` events of `organizer_id` straight into the server's database, whichever
+    /// the engine ([`crate::seed_catalog`]); returns their ids.
+    pub async fn seed_events(&self, organizer_id: &str, n: usize, seed: u64) -> Vec<String> {
+        match &self.state.db {
+            Db::Sqlite(_) => {
+                let (file, organizer) = (self.database_file(), organizer_id.to_owned());
+                tokio::task::spawn_blocking(move || {
+                    crate::seed_catalog::seed_events(&file, &organizer, n, seed)
+                })
+                .await
+                .unwrap()
+            }
+            Db::Postgres(pool) => {
+                crate::seed_catalog::seed_events_postgres(pool, organizer_id, n, seed).await
+            }
         }
     }
 

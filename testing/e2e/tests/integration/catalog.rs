@@ -14,8 +14,6 @@ use serde_json::{Value, json};
 
 use guichet_e2e::TestServer;
 
-use guichet_e2e::seed_catalog;
-
 /// HTTP that can be switched off, or set to fail every catalog call after the first `n`.
 #[derive(Debug)]
 struct Switch {
@@ -260,8 +258,7 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
     let org = server.token_for("resume@example.org", "ORGANIZER").await;
     let me = server.ok(Some(&org), "{ me { id } }", json!({})).await;
     let org_id = me["me"]["id"].as_str().unwrap().to_owned();
-    let db = server.database_file();
-    seed_catalog::seed_events(&db, &org_id, 2_500, 7);
+    server.seed_events(&org_id, 2_500, 7).await;
 
     let dir = tempfile::tempdir().unwrap();
     let net = Switch::over(&server.url);
@@ -347,7 +344,7 @@ async fn offline_results_equal_the_servers_on_ten_thousand_events() {
     let org = server.token_for("tenk@example.org", "ORGANIZER").await;
     let me = server.ok(Some(&org), "{ me { id } }", json!({})).await;
     let org_id = me["me"]["id"].as_str().unwrap().to_owned();
-    seed_catalog::seed_events(&server.database_file(), &org_id, 10_000, 42);
+    server.seed_events(&org_id, 10_000, 42).await;
     let dir = tempfile::tempdir().unwrap();
     let net = Switch::over(&server.url);
     let client = server
