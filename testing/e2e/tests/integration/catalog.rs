@@ -297,7 +297,8 @@ async fn an_interrupted_sync_resumes_where_it_stopped() {
 async fn online(server: &TestServer, filter: Value) -> Vec<String> {
     let mut ids = Vec::new();
     let mut after: Option<String> = None;
-    loop {
+    // A server that never says "last page" must fail the test, not hang it.
+    for _ in 0..PAGE_BOUND {
         let data = server
             .ok(None, "query($f: EventFilter, $a: String) { events(filter: $f, first: 100, after: $a) { nodes { id } pageInfo { endCursor hasNextPage } } }", json!({ "f": filter, "a": after }))
             .await;
@@ -314,12 +315,16 @@ async fn online(server: &TestServer, filter: Value) -> Vec<String> {
         }
         after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
     }
+    panic!("the server's search had more than {PAGE_BOUND} pages");
 }
+
+/// More pages than any search here can have (10,000 events, 100 a page online).
+const PAGE_BOUND: usize = 1_000;
 
 /// Every id the offline search returns, page by page.
 async fn offline(client: &Client, search: &EventSearch) -> Vec<String> {
     let mut ids = Vec::new();
-    loop {
+    for _ in 0..PAGE_BOUND {
         let page = EventSearch {
             limit: 500,
             offset: ids.len(),
@@ -332,6 +337,7 @@ async fn offline(client: &Client, search: &EventSearch) -> Vec<String> {
             return ids;
         }
     }
+    panic!("the offline search had more than {PAGE_BOUND} pages");
 }
 
 async fn ids_of(client: &Client, search: EventSearch) -> Vec<String> {

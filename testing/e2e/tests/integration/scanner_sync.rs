@@ -111,7 +111,13 @@ impl Transport for Net {
         }
         if call.operation == "ScannerSync" {
             self.syncs.fetch_add(1, Ordering::AcqRel);
+            // Held until the test lets it go; a test that never does fails, not hangs.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
             while self.hold_syncs.load(Ordering::Acquire) {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "a held sync was never let go"
+                );
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         }
