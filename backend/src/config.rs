@@ -78,6 +78,9 @@ pub struct Config {
     /// `GUICHET_HOLD_BATCHING`: group concurrent holds into one transaction (default on;
     /// off takes each hold in its own transaction, for comparison).
     pub hold_batching: bool,
+    /// `GUICHET_SESSION_CHECK_GROUPING`: concurrent requests' session checks share one read
+    /// (default on; off reads each session on its own, for comparison).
+    pub session_check_grouping: bool,
     /// `GUICHET_LIVE_*`: subscription limits (see [`crate::live::LiveLimits`]).
     pub live: crate::live::LiveLimits,
     /// `GUICHET_PAYMENT_PROVIDER`: `test` (deterministic test cards) or `stripe`. The
@@ -174,6 +177,7 @@ impl std::fmt::Debug for Config {
             .field("hold_ttl_secs", &self.hold_ttl_secs)
             .field("hold_rate_per_minute", &self.hold_rate_per_minute)
             .field("hold_batching", &self.hold_batching)
+            .field("session_check_grouping", &self.session_check_grouping)
             .field("live", &self.live)
             .field("payment_provider", &self.payment_provider)
             .field("stripe_api_base", &self.stripe_api_base)
@@ -245,6 +249,7 @@ impl Default for Config {
             hold_ttl_secs: 600,
             hold_rate_per_minute: 120,
             hold_batching: true,
+            session_check_grouping: true,
             live: crate::live::LiveLimits::default(),
             payment_provider: "test".into(),
             stripe_api_base: "https://api.stripe.com".into(),
@@ -455,6 +460,8 @@ impl Config {
             hold_rate_per_minute: env
                 .parsed("GUICHET_HOLD_RATE_PER_MINUTE", d.hold_rate_per_minute)?,
             hold_batching: env.flag("GUICHET_HOLD_BATCHING", d.hold_batching)?,
+            session_check_grouping: env
+                .flag("GUICHET_SESSION_CHECK_GROUPING", d.session_check_grouping)?,
             live: crate::live::LiveLimits {
                 per_connection: env.parsed(
                     "GUICHET_LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION",

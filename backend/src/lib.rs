@@ -63,6 +63,8 @@ pub struct Inner {
     pub hold_limiter: RateLimiter,
     /// The hold path: batches concurrent holds into one transaction each (group commit).
     pub holds: db::hold_batch::HoldBatcher,
+    /// The session check of every authenticated request (group reads).
+    pub sessions: auth::session_check::SessionCheck,
     /// The hold path's short-lived read of events' sale terms.
     pub sale_terms: db::holds::SaleTermsCache,
     /// Parsed GraphQL documents by query text.
@@ -190,6 +192,10 @@ impl AppState {
         let state = AppState {
             inner: Arc::new(Inner {
                 holds: db::hold_batch::HoldBatcher::new(db.clone(), config.hold_batching),
+                sessions: auth::session_check::SessionCheck::new(
+                    db.clone(),
+                    config.session_check_grouping,
+                ),
                 db,
                 tokens,
                 metrics,

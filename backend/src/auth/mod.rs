@@ -6,6 +6,7 @@ pub mod login_guard;
 pub mod oidc;
 pub mod password;
 pub mod rate_limit;
+pub mod session_check;
 pub mod tokens;
 pub mod totp;
 
@@ -17,7 +18,8 @@ use crate::db::sessions::ExternalAccount;
 
 /// The principal of a bearer token, or `None` when the token is expired, forged, malformed,
 /// or names a session that has ended. Guichet's own tokens (HS256) are checked against the
-/// session table on every call (one primary-key read), so a log-out, a password or role
+/// session table on every call (a read that starts after the call began, shared with the
+/// calls that came at the same time: [`session_check`]), so a log-out, a password or role
 /// change or a revocation ends them on the very next request, on every replica. Other
 /// tokens go to the configured OpenID Connect issuer, if any. A storage failure refuses the
 /// token rather than trusting it.
@@ -28,11 +30,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Option<Principal> {
     }
     let principal = state.tokens.verify_access(token)?;
     let session = principal.session_id.as_deref()?;
-    match state
-        .db
-        .session_alive(session, &principal.user_id, crate::db::now())
-        .await
-    {
+    match state.sessions.alive(session, &principal.user_id).await {
         Ok(true) => Some(principal),
         Ok(false) => None,
         Err(e) => {

@@ -1,6 +1,8 @@
 //! Sessions: one per log-in, shared id with its refresh-token family, named by every access
-//! token issued in it. Ending a session is one row update; every request reads the row by
-//! primary key ([`Db::session_alive`]), so no replica honours an ended session's tokens.
+//! token issued in it. Ending a session is one row update; every request's token is checked
+//! against the table by a read begun after the request arrived (shared by concurrent
+//! requests: [`crate::auth::session_check`]), so no replica honours an ended session's
+//! tokens.
 
 use super::audit::AuditEntry;
 use super::{BeginWrite, Db, StoreError};
@@ -111,6 +113,42 @@ impl Db {
             .await?
         });
         Ok(row.is_some_and(|(expires_at,)| expires_at > now))
+    }
+
+    /// The live sessions among `ids` at `now`, each with its account: one read for a batch
+    /// of session checks (`id = ANY(…)` on PostgreSQL, `json_each` on SQLite, so the
+    /// statement is the same whatever the batch's size and stays prepared).
+    pub async fn live_sessions(
+        &self,
+        ids: &[&str],
+        now: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = match self {
+            Db::Postgres(pool) => {
+                sqlx::query_as(
+                    "SELECT id, user_id FROM sessions \
+                     WHERE id = ANY($1) AND ended_at IS NULL AND expires_at > $2",
+                )
+                .bind(ids)
+                .bind(now)
+                .fetch_all(pool)
+                .await?
+            }
+            Db::Sqlite(pool) => {
+                let ids = serde_json::to_string(ids)
+                    .map_err(|e| StoreError::Database(sqlx::Error::Encode(Box::new(e))))?;
+                sqlx::query_as(
+                    "SELECT id, user_id FROM sessions \
+                     WHERE id IN (SELECT value FROM json_each($1)) \
+                     AND ended_at IS NULL AND expires_at > $2",
+                )
+                .bind(ids)
+                .bind(now)
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        Ok(rows)
     }
 
     /// Ends the session that the refresh token `token_hash` belongs to (log-out), revoking its

@@ -20,6 +20,10 @@ on_both!(
     password_role_and_revocation_end_every_session
 );
 on_both!(
+    no_request_begun_after_a_log_out_passes_on_another_replica,
+    grouped_session_checks_answer_each_session_for_itself
+);
+on_both!(
     audited_actions_leave_exactly_one_entry,
     audit_log_is_append_only_and_private_to_its_event,
     totp_is_required_once_enabled_and_recovery_codes_work_once
@@ -130,6 +134,181 @@ async fn log_out_reaches_every_replica(app: TestApp) {
         error_code(&after).as_deref(),
         Some("UNAUTHENTICATED"),
         "{after}"
+    );
+}
+
+/// A token in use on one replica while its holder logs out on another, the way a stolen
+/// token is used: requests keep coming from several tasks during the log-out. Every request
+/// begun after the log-out returned must be refused (the session check is a read begun after
+/// the request arrived, never a cached answer), every one finished before it began must
+/// pass, and enough of both happened for that to mean something.
+async fn no_request_begun_after_a_log_out_passes_on_another_replica(app: TestApp) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::time::Instant;
+
+    let (access, refresh, id) = app.sign_up("stolen@example.org", "ATTENDEE").await;
+    let (replica, _state) = app.restart().await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicUsize::new(0));
+    let mut users = Vec::new();
+    for _ in 0..6 {
+        let (replica, access, stop, done) =
+            (replica.clone(), access.clone(), stop.clone(), done.clone());
+        let id = id.clone();
+        users.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while !stop.load(Ordering::SeqCst) {
+                let began = Instant::now();
+                let answer = gql_on(&replica, &access, ME, json!({})).await;
+                let passed = answer["data"]["me"]["id"] == id.as_str();
+                let refused = error_code(&answer).as_deref() == Some("UNAUTHENTICATED");
+                assert!(passed || refused, "neither served nor refused: {answer}");
+                seen.push((began, Instant::now(), passed));
+                done.fetch_add(1, Ordering::SeqCst);
+            }
+            seen
+        }));
+    }
+    let wait_for = |n: usize| {
+        let done = done.clone();
+        async move {
+            let deadline = Instant::now() + std::time::Duration::from_secs(60);
+            while done.load(Ordering::SeqCst) < n {
+                assert!(Instant::now() < deadline, "requests stopped coming");
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+        }
+    };
+    wait_for(60).await;
+    let out_began = Instant::now();
+    assert_eq!(
+        app.ok(None, LOG_OUT, json!({ "t": refresh })).await["logOut"],
+        true
+    );
+    let out_done = Instant::now();
+    let before = done.load(Ordering::SeqCst);
+    wait_for(before + 120).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut seen = Vec::new();
+    for user in users {
+        seen.extend(user.await.unwrap_or_else(|e| panic!("{e}")));
+    }
+    let after: Vec<_> = seen
+        .iter()
+        .filter(|(began, _, _)| *began > out_done)
+        .collect();
+    let earlier: Vec<_> = seen
+        .iter()
+        .filter(|(_, ended, _)| *ended < out_began)
+        .collect();
+    assert!(
+        after.len() >= 100,
+        "only {} requests began after the log-out",
+        after.len()
+    );
+    assert!(
+        earlier.len() >= 50,
+        "only {} requests ended before it",
+        earlier.len()
+    );
+    let passed_after = after.iter().filter(|(_, _, passed)| *passed).count();
+    assert_eq!(
+        passed_after, 0,
+        "requests begun after the log-out were served"
+    );
+    assert!(
+        earlier.iter().all(|(_, _, passed)| *passed),
+        "a request refused before the log-out began"
+    );
+}
+
+/// Checks that share one read each get their own session's answer: live, ended, past its
+/// absolute lifetime, unknown, and a live session named with another account's id.
+async fn grouped_session_checks_answer_each_session_for_itself(app: TestApp) {
+    use guichet_server::auth::session_check::SessionCheck;
+    use std::sync::Arc;
+
+    let session_of = |token: &str| {
+        let p = app
+            .state
+            .tokens
+            .verify_access(token)
+            .unwrap_or_else(|| panic!("token"));
+        (
+            p.session_id.unwrap_or_else(|| panic!("no session")),
+            p.user_id,
+        )
+    };
+    let (a, _, _) = app.sign_up("group-a@example.org", "ATTENDEE").await;
+    let (b, _, _) = app.sign_up("group-b@example.org", "ATTENDEE").await;
+    let (ended, ended_refresh) = log_in(&app, "group-a@example.org", None).await;
+    let (expired, _, _) = app.sign_up("group-c@example.org", "ATTENDEE").await;
+    let ((a, user_a), (b, user_b)) = (session_of(&a), session_of(&b));
+    let ((ended, _), (expired, user_c)) = (session_of(&ended), session_of(&expired));
+    assert_eq!(
+        app.ok(None, LOG_OUT, json!({ "t": ended_refresh })).await["logOut"],
+        true
+    );
+    guichet_server::with_pool!(app.db(), |pool| {
+        sqlx::query("UPDATE sessions SET expires_at = 1 WHERE id = $1")
+            .bind(&expired)
+            .execute(pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    });
+
+    // The batch read on its own.
+    let now = chrono::Utc::now().timestamp();
+    let ids = [
+        a.as_str(),
+        b.as_str(),
+        ended.as_str(),
+        expired.as_str(),
+        "no-such",
+    ];
+    let mut live = app
+        .db()
+        .live_sessions(&ids, now)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    live.sort();
+    let mut want = vec![(a.clone(), user_a.clone()), (b.clone(), user_b.clone())];
+    want.sort();
+    assert_eq!(live, want);
+
+    // Through the checker, 300 checks at once from 300 tasks.
+    let cases = [
+        (a.clone(), user_a.clone(), true),
+        (b.clone(), user_b.clone(), true),
+        (ended, user_a.clone(), false),
+        (expired, user_c, false),
+        ("no-such".to_owned(), user_a.clone(), false),
+        (a, user_b, false),
+    ];
+    let check = Arc::new(SessionCheck::new(app.db().clone(), true));
+    let mut tasks = Vec::new();
+    for k in 0..300 {
+        let (session, user, want) = cases[k % cases.len()].clone();
+        let check = check.clone();
+        tasks.push(tokio::spawn(async move {
+            let alive = check
+                .alive(&session, &user)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            (session, user, alive, want)
+        }));
+    }
+    for task in tasks {
+        let (session, user, alive, want) = task.await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(alive, want, "session {session} of {user}");
+    }
+    let stats = check.stats();
+    assert_eq!(stats.checks, 300);
+    assert!(
+        stats.reads < stats.checks,
+        "300 concurrent checks made {} reads: none was shared",
+        stats.reads
     );
 }
 
@@ -853,6 +1032,34 @@ async fn measure_session_check() {
             let _ = task.await;
         }
         let per_second = f64::from(64 * 200) / started.elapsed().as_secs_f64();
+        // The same through the server's check, each read on its own and grouped.
+        let mut through = Vec::new();
+        for grouped in [false, true] {
+            let check = std::sync::Arc::new(
+                guichet_server::auth::session_check::SessionCheck::new(app.db().clone(), grouped),
+            );
+            let started = Instant::now();
+            let mut tasks = Vec::new();
+            for _ in 0..64 {
+                let check = check.clone();
+                let (session, user) = (session.clone(), principal.user_id.clone());
+                tasks.push(tokio::spawn(async move {
+                    for _ in 0..200 {
+                        let _ = check.alive(&session, &user).await;
+                    }
+                }));
+            }
+            for task in tasks {
+                let _ = task.await;
+            }
+            let stats = check.stats();
+            through.push(format!(
+                "{} {:.0} checks/s ({} reads)",
+                if grouped { "grouped" } else { "one read each" },
+                f64::from(64 * 200) / started.elapsed().as_secs_f64(),
+                stats.reads
+            ));
+        }
         let started = Instant::now();
         for _ in 0..1_000 {
             let _ = app.gql(Some(&token), ME, json!({})).await;
@@ -861,8 +1068,9 @@ async fn measure_session_check() {
         println!(
             "{:?}: JWT verify {verify:?}, session read {lookup:?} sequential, \
              {per_second:.0} session reads/s with 64 concurrent callers, \
-             whole authenticated `me` request {request:?}",
-            app.db().engine()
+             whole authenticated `me` request {request:?}; the check, 64 callers: {}",
+            app.db().engine(),
+            through.join(", ")
         );
     }
 }
