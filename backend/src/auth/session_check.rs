@@ -8,11 +8,12 @@
 //! round trip of its own.
 //!
 //! Here concurrent checks share one read: requests queue, and one query answers a whole
-//! batch (`id = ANY(…)` on PostgreSQL, `json_each` on SQLite). One batch is in flight per
-//! process; requests that arrive while it runs form the next one. That rule keeps the
-//! guarantee exact rather than "soon": every read that answers a request *starts after the
-//! request arrived*, so a session ended by a transaction that committed before the request
-//! arrived (on any replica) is seen as ended. A cache — even one invalidated over
+//! batch (`id = ANY(…)` on PostgreSQL, `json_each` on SQLite). [`READERS`] reads may be in
+//! flight at once; each takes the checks queued when it begins, and requests that arrive
+//! while it runs wait for another. That rule keeps the guarantee exact rather than "soon":
+//! every read that answers a request *starts after the request arrived*, so a session ended
+//! by a transaction that committed before the request arrived (on any replica) is seen as
+//! ended. A cache — even one invalidated over
 //! LISTEN/NOTIFY — cannot promise that across replicas: the notification reaches the other
 //! replica some time after the commit, and a token used there in that window would pass.
 
@@ -26,6 +27,9 @@ use crate::db::{Db, StoreError};
 
 /// Most sessions read by one query.
 pub const MAX_BATCH: usize = 256;
+
+/// Reads in flight at once, each for the checks queued when it began.
+pub const READERS: usize = 4;
 
 type Reply = oneshot::Sender<Result<bool, StoreError>>;
 
@@ -92,7 +96,10 @@ impl SessionCheck {
         }
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(reader(self.db.clone(), rx, self.counts.clone()));
+            let rx = Arc::new(tokio::sync::Mutex::new(rx));
+            for _ in 0..READERS {
+                tokio::spawn(reader(self.db.clone(), rx.clone(), self.counts.clone()));
+            }
             tx
         });
         let (reply, answer) = oneshot::channel();
@@ -110,11 +117,20 @@ impl SessionCheck {
     }
 }
 
-/// Answers queued checks a batch at a time. `recv_many` takes only what was queued before
-/// the batch's read starts: whoever arrives during the read waits for the next one.
-async fn reader(db: Db, mut queue: mpsc::UnboundedReceiver<Check>, counts: Arc<Counts>) {
+/// Answers queued checks a batch at a time, one of [`READERS`] such tasks sharing the queue.
+/// `recv_many` takes only what was queued before the batch's read starts: whoever arrives
+/// during the read waits for another.
+async fn reader(
+    db: Db,
+    queue: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Check>>>,
+    counts: Arc<Counts>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    loop {
+        let taken = queue.lock().await.recv_many(&mut batch, MAX_BATCH).await;
+        if taken == 0 {
+            break;
+        }
         let mut checks = std::mem::take(&mut batch);
         let now = crate::db::now();
         counts.reads.fetch_add(1, Ordering::Relaxed);
