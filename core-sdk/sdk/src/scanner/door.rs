@@ -676,7 +676,9 @@ impl Door {
                     match door.sync().await {
                         Ok(_) => {}
                         Err(Error::DeviceRevoked) => return Err(Error::DeviceRevoked),
-                        Err(error) => tracing::info!(code = error.code(), "door sync failed"),
+                        Err(error) => {
+                            tracing::info!(code = error.code(), %error, "door sync failed");
+                        }
                     }
                     done += 1;
                     reporter.on_progress(Progress {
