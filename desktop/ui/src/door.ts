@@ -50,6 +50,7 @@ const counts = { admitted: 0, refused: 0 };
 // dropped, so "waiting to upload" never goes back to a count from before a scan.
 let statusAsked = 0;
 let statusShown = 0;
+let statusSoon: number | undefined;
 // Wedge Enter to decision on screen, ms, for the measurements.
 const timings: number[] = [];
 (window as unknown as { __scanTimings: number[] }).__scanTimings = timings;
@@ -106,7 +107,7 @@ async function submitScan(text: string, started: number): Promise<void> {
     $("scan-error").textContent = "";
     show(scan);
     requestAnimationFrame(() => timings.push(performance.now() - started));
-    void refreshStatus();
+    refreshStatusSoon();
   } catch (error) {
     $("scan-error").textContent = describe(error);
   }
@@ -136,6 +137,13 @@ function scanView(status: DoorStatus): void {
   $("scanning").hidden = false;
   renderStatus(status);
   input("scan-input").focus();
+}
+
+// After a decision: read the count once the queue pauses (150 ms without a scan), so a fast
+// scanner's decisions never wait behind status reads.
+function refreshStatusSoon(): void {
+  clearTimeout(statusSoon);
+  statusSoon = window.setTimeout(() => void refreshStatus(), 150);
 }
 
 async function refreshStatus(): Promise<void> {
@@ -195,7 +203,7 @@ function wire(): void {
       const png = Array.from(new Uint8Array(await picked.arrayBuffer()));
       show(await call<DoorScan>("scan_image", { png, direction }));
       $("scan-error").textContent = "";
-      void refreshStatus();
+      refreshStatusSoon();
     } catch (error) {
       $("scan-error").textContent = describe(error);
     }
