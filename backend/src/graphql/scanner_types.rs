@@ -220,6 +220,15 @@ pub struct DuplicateAlert {
     pub detected_at: DateTime<Utc>,
 }
 
+/// A ticket type as a door shows it: its id and name.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ScannerTicketType {
+    /// The ticket type.
+    pub id: ID,
+    /// Its name, as the organizer typed it.
+    pub name: String,
+}
+
 /// One page of a scanner's pull.
 #[derive(SimpleObject, Debug)]
 pub struct ScannerSyncPage {
@@ -233,6 +242,8 @@ pub struct ScannerSyncPage {
     pub keys: Vec<EventKey>,
     /// What the type indexes in `tickets` refer to.
     pub ticket_type_ids: Vec<ID>,
+    /// The list's ticket types with their names, so a door names them offline.
+    pub ticket_types: Vec<ScannerTicketType>,
     /// First pull only (the snapshot): the list's tickets, packed as base64 of 18-byte
     /// records: 16-byte ticket UUID, 1-byte index into `ticketTypeIds`, 1-byte status
     /// (0 valid, 1 revoked).

@@ -18,6 +18,7 @@ use super::orders::EventKey;
 use super::scanner_types::{
     CheckInList, CheckInListInput, DuplicateAlert, Scan, ScanClass, ScanDecision, ScanDirection,
     ScanInput, ScanResult, ScannerDevice, ScannerEnrollment, ScannerPairing, ScannerSyncPage,
+    ScannerTicketType,
 };
 use super::types::instant;
 use crate::AppState;
@@ -424,12 +425,25 @@ impl ScannerQuery {
                 public_key: k.public_key,
             })
             .collect();
+        let ticket_types = state
+            .db
+            .ticket_types_of(std::slice::from_ref(&device.event_id))
+            .await
+            .map_err(ApiError::from)?
+            .into_iter()
+            .filter(|t| list.ticket_type_ids.contains(&t.id))
+            .map(|t| ScannerTicketType {
+                id: ID(t.id),
+                name: t.name,
+            })
+            .collect();
         let mut page = ScannerSyncPage {
             cursor: String::new(),
             has_more: false,
             list: list.clone().into(),
             keys,
             ticket_type_ids: list.ticket_type_ids.iter().cloned().map(ID).collect(),
+            ticket_types,
             tickets: String::new(),
             revoked: String::new(),
             scans: Vec::new(),

@@ -2089,6 +2089,12 @@ public struct DoorScan: Equatable, Hashable {
      * The server decided (online); `false`: decided from local knowledge alone.
      */
     public var online: Bool
+    /**
+     * The ticket type's name, as the door's last pull gave it (known offline too);
+     * `None` when the credential was not genuine or no pull named the type (a door
+     * opened from an exported configuration).
+     */
+    public var ticketTypeName: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2098,9 +2104,15 @@ public struct DoorScan: Equatable, Hashable {
          */outcome: ScanOutcome, 
         /**
          * The server decided (online); `false`: decided from local knowledge alone.
-         */online: Bool) {
+         */online: Bool, 
+        /**
+         * The ticket type's name, as the door's last pull gave it (known offline too);
+         * `None` when the credential was not genuine or no pull named the type (a door
+         * opened from an exported configuration).
+         */ticketTypeName: String?) {
         self.outcome = outcome
         self.online = online
+        self.ticketTypeName = ticketTypeName
     }
 
     
@@ -2120,13 +2132,15 @@ public struct FfiConverterTypeDoorScan: FfiConverterRustBuffer {
         return
             try DoorScan(
                 outcome: FfiConverterTypeScanOutcome.read(from: &buf), 
-                online: FfiConverterBool.read(from: &buf)
+                online: FfiConverterBool.read(from: &buf), 
+                ticketTypeName: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: DoorScan, into buf: inout [UInt8]) {
         FfiConverterTypeScanOutcome.write(value.outcome, into: &buf)
         FfiConverterBool.write(value.online, into: &buf)
+        FfiConverterOptionString.write(value.ticketTypeName, into: &buf)
     }
 }
 
@@ -4563,6 +4577,10 @@ public struct ScanResult: Equatable, Hashable {
      */
     public var ticketTypeId: String?
     /**
+     * That ticket type's name, when the door knows it (from its pulls, offline too).
+     */
+    public var ticketTypeName: String?
+    /**
      * The server took part in the decision.
      */
     public var online: Bool
@@ -4596,6 +4614,9 @@ public struct ScanResult: Equatable, Hashable {
          * Its ticket type, when genuine.
          */ticketTypeId: String?, 
         /**
+         * That ticket type's name, when the door knows it (from its pulls, offline too).
+         */ticketTypeName: String?, 
+        /**
          * The server took part in the decision.
          */online: Bool, 
         /**
@@ -4607,6 +4628,7 @@ public struct ScanResult: Equatable, Hashable {
         self.detail = detail
         self.ticketId = ticketId
         self.ticketTypeId = ticketTypeId
+        self.ticketTypeName = ticketTypeName
         self.online = online
         self.deviceTimeMs = deviceTimeMs
     }
@@ -4633,6 +4655,7 @@ public struct FfiConverterTypeScanResult: FfiConverterRustBuffer {
                 detail: FfiConverterOptionString.read(from: &buf), 
                 ticketId: FfiConverterOptionString.read(from: &buf), 
                 ticketTypeId: FfiConverterOptionString.read(from: &buf), 
+                ticketTypeName: FfiConverterOptionString.read(from: &buf), 
                 online: FfiConverterBool.read(from: &buf), 
                 deviceTimeMs: FfiConverterInt64.read(from: &buf)
         )
@@ -4645,6 +4668,7 @@ public struct FfiConverterTypeScanResult: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.detail, into: &buf)
         FfiConverterOptionString.write(value.ticketId, into: &buf)
         FfiConverterOptionString.write(value.ticketTypeId, into: &buf)
+        FfiConverterOptionString.write(value.ticketTypeName, into: &buf)
         FfiConverterBool.write(value.online, into: &buf)
         FfiConverterInt64.write(value.deviceTimeMs, into: &buf)
     }

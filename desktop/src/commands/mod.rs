@@ -52,6 +52,7 @@ pub fn door_handler() -> impl Fn(Invoke<Wry>) -> bool + Send + Sync + 'static {
         scanner::pair,
         scanner::choose_gate,
         scanner::scan,
+        scanner::scan_image,
         scanner::status,
         scanner::sync_now,
     ]

@@ -2,10 +2,12 @@
 
 use guichet_domain::checkin::Direction;
 use guichet_sdk::scanner::{Door, DoorScan, DoorStatus, DoorSyncReport};
+use guichet_sdk::{BoundaryError, ErrorKind};
 use tauri::State;
 
 use super::Answer;
 use crate::app::DoorApp;
+use crate::qr_image::{QrImageError, read_qr};
 
 /// Pairs with the organizer's one-time code (typed or scanned) and stands at `gate`.
 #[tauri::command]
@@ -37,6 +39,27 @@ pub async fn choose_gate(app: State<'_, DoorApp>, gate: String) -> Answer<DoorSt
 #[tauri::command]
 pub async fn scan(app: State<'_, DoorApp>, text: String, direction: Direction) -> Answer<DoorScan> {
     Ok(app.door().await?.scan(text.trim(), direction).await?)
+}
+
+/// Decides on the QR code in a PNG file the staff picked (decoded off the async workers).
+#[tauri::command]
+pub async fn scan_image(
+    app: State<'_, DoorApp>,
+    png: Vec<u8>,
+    direction: Direction,
+) -> Answer<DoorScan> {
+    let text = tauri::async_runtime::spawn_blocking(move || read_qr(&png))
+        .await
+        .map_err(|_| unreadable(QrImageError::Unreadable))?
+        .map_err(unreadable)?;
+    Ok(app.door().await?.scan(text.trim(), direction).await?)
+}
+
+fn unreadable(error: QrImageError) -> BoundaryError {
+    BoundaryError {
+        kind: ErrorKind::InvalidInput,
+        message: error.to_string(),
+    }
 }
 
 /// Gate, list, online or not, scans waiting, last sync.

@@ -1,7 +1,7 @@
 //! The organizer console and the door scanner, end to end, as the issue's proofs list them.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use guichet_domain::credential::base45;
 use guichet_e2e::{PASSWORD, TestServer, new_account};
@@ -10,7 +10,7 @@ use guichet_sdk::session::Role;
 use serde_json::json;
 
 use crate::relay::Relay;
-use crate::webdriver::{Driver, Session};
+use crate::webdriver::{Driver, PATIENCE, Session};
 
 const APP: &str = env!("CARGO_BIN_EXE_guichet-desktop");
 const ENTER: &str = "\u{E007}";
@@ -34,6 +34,58 @@ fn forge(credential: &str) -> String {
     let last = bytes.len() - 1;
     bytes[last] ^= 0x01;
     base45::encode(&bytes)
+}
+
+/// `text` as a QR code in a greyscale PNG (4 pixels a module, with the quiet zone), as a
+/// phone's screenshot of a ticket would hold it.
+fn qr_png(text: &str) -> Vec<u8> {
+    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+    let (modules, scale, quiet) = (code.width(), 4, 4);
+    let side = (modules + 2 * quiet) * scale;
+    let mut pixels = vec![255u8; side * side];
+    for (i, color) in code.to_colors().iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let (mx, my) = (i % modules + quiet, i / modules + quiet);
+            for y in my * scale..(my + 1) * scale {
+                pixels[y * side + mx * scale..y * side + (mx + 1) * scale].fill(0);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, side as u32, side as u32);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder
+        .write_header()
+        .unwrap()
+        .write_image_data(&pixels)
+        .unwrap();
+    out
+}
+
+/// Waits until the door shows `unpushed` scans waiting to upload, in a count read after
+/// at least `scans` decisions were on screen.
+async fn waiting_to_upload(door: &Session, unpushed: u32, scans: u32) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let shown = door
+            .execute(
+                "const e = document.getElementById('unpushed');\
+                 return [e.textContent, e.dataset.scansBefore || '0'];",
+                json!([]),
+            )
+            .await;
+        let count: u32 = shown[0].as_str().unwrap().parse().unwrap();
+        let after: u32 = shown[1].as_str().unwrap().parse().unwrap();
+        if count == unpushed && after >= scans {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the door shows {count} waiting to upload (read after {after} scans), \
+             not {unpushed} after {scans}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn first_paint_ms(app: &Session) -> f64 {
@@ -174,6 +226,7 @@ async fn organizer_and_door_in_real_windows() {
     let reason = door.wait_text("#reason", |t| t != "Scan a ticket").await;
     assert_eq!(door.text("#verdict").await, "ADMITTED", "refused: {reason}");
     assert_eq!(reason, "Welcome");
+    assert_eq!(door.text("#ticket-type").await, "Standing");
     door.screenshot(&shots().join("door-admitted.png")).await;
     door.type_into("#scan-input", &format!("{}{ENTER}", credentials[0]))
         .await;
@@ -187,22 +240,25 @@ async fn organizer_and_door_in_real_windows() {
     door.wait_text("#count-refused", |t| t == "2").await;
     assert_eq!(door.text("#reason").await, "Forged ticket");
 
-    // The server drops off the network (once the door has pushed what it has): the door
-    // still admits, offline, and says so.
-    door.wait_text("#unpushed", |t| t == "0").await;
+    // The server drops off the network (once the door has pushed what it has: a count read
+    // after the three scans, not one still on screen from before the last of them): the
+    // door still admits, offline, and says so.
+    waiting_to_upload(&door, 0, 3).await;
     relay.cut().await;
     door.type_into("#scan-input", &format!("{}{ENTER}", credentials[1]))
         .await;
     door.wait_text("#count-admitted", |t| t == "2").await;
     assert_eq!(door.text("#verdict").await, "ADMITTED");
     assert_eq!(door.text("#reason").await, "Welcome (offline)");
+    // Named from the door's own store: the server is unreachable.
+    assert_eq!(door.text("#ticket-type").await, "Standing");
     door.wait_text("#net", |t| t == "Offline").await;
-    door.wait_text("#unpushed", |t| t == "1").await;
+    waiting_to_upload(&door, 1, 4).await;
     door.screenshot(&shots().join("door-offline.png")).await;
 
     // Back online: the door syncs by itself and the offline admission reaches the server.
     relay.restore();
-    door.wait_text("#unpushed", |t| t == "0").await;
+    waiting_to_upload(&door, 0, 4).await;
     door.wait_text("#net", |t| t == "Online").await;
     org.wait_text("#lists", |t| t.contains("2 checked in"))
         .await;
@@ -227,6 +283,21 @@ async fn organizer_and_door_in_real_windows() {
         "every scan reached the server: {on_server:?}"
     );
     assert_eq!(admitted.len(), 2, "{on_server:?}");
+
+    // A ticket sent as a picture: the QR code in a PNG file, picked in the scan view.
+    door.execute(
+        "const png = new Uint8Array(arguments[0]);\
+         const picked = new DataTransfer();\
+         picked.items.add(new File([png], 'ticket.png', { type: 'image/png' }));\
+         const file = document.getElementById('scan-file');\
+         file.files = picked.files;\
+         file.dispatchEvent(new Event('change'));",
+        json!([qr_png(&credentials[0])]),
+    )
+    .await;
+    door.wait_text("#count-refused", |t| t == "3").await;
+    assert_eq!(door.text("#reason").await, "Already inside");
+    assert_eq!(door.text("#ticket-type").await, "Standing");
 
     // Keyboard-wedge scan to decision on screen, offline, over 1,000 scans.
     relay.cut().await;

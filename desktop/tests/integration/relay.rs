@@ -31,12 +31,15 @@ impl Relay {
         let (flag, held) = (up.clone(), links.clone());
         let accept = tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
+                // The flag is read under the lock `cut` drains with: a link is either
+                // refused here or held in time to be cut.
+                let mut alive = held.lock().await;
                 if !flag.load(Ordering::Acquire) {
                     drop(inbound);
                     continue;
                 }
                 let target = target.clone();
-                held.lock().await.push(tokio::spawn(async move {
+                alive.push(tokio::spawn(async move {
                     if let Ok(mut outbound) = TcpStream::connect(&target).await {
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                     }

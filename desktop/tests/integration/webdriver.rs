@@ -44,6 +44,11 @@ impl Driver {
                 &native.to_string(),
             ])
             .stdout(Stdio::null())
+            // The apps inherit it: their background syncs' failures land in the test's log.
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,guichet_sdk=info".into()),
+            )
             .spawn()
             .unwrap_or_else(|e| {
                 panic!("cannot start {program} (install it: cargo install tauri-driver): {e}")

@@ -15,6 +15,7 @@ interface DoorScan {
     device_time_ms: number;
   };
   online: boolean;
+  ticket_type_name: string | null;
 }
 
 interface DoorStatus {
@@ -45,6 +46,11 @@ const REASONS: Record<string, string> = {
 
 let direction: Direction = "entry";
 const counts = { admitted: 0, refused: 0 };
+// Status reads in the order they were asked: an answer older than the one on screen is
+// dropped, so "waiting to upload" never goes back to a count from before a scan.
+let statusAsked = 0;
+let statusShown = 0;
+let statusSoon: number | undefined;
 // Wedge Enter to decision on screen, ms, for the measurements.
 const timings: number[] = [];
 (window as unknown as { __scanTimings: number[] }).__scanTimings = timings;
@@ -78,8 +84,10 @@ function show(scan: DoorScan): void {
   panel.className = admitted ? "admitted" : "rejected";
   $("verdict").textContent = admitted ? "ADMITTED" : "REFUSED";
   $("reason").textContent = admitted ? (scan.online ? "Welcome" : "Welcome (offline)") : reasonOf(scan.outcome.decision);
+  // The type's name comes from the door's own store, so it shows offline too; a door that
+  // never pulled the names (an exported configuration) shows the id's start instead.
   const type = scan.outcome.ticket?.ticket_type_id;
-  $("ticket-type").textContent = type ? `Ticket type ${type.slice(0, 8)}` : "";
+  $("ticket-type").textContent = scan.ticket_type_name ?? (type ? `Ticket type ${type.slice(0, 8)}` : "");
   if (admitted) counts.admitted++;
   else counts.refused++;
   $("count-admitted").textContent = String(counts.admitted);
@@ -99,12 +107,15 @@ async function submitScan(text: string, started: number): Promise<void> {
     $("scan-error").textContent = "";
     show(scan);
     requestAnimationFrame(() => timings.push(performance.now() - started));
+    refreshStatusSoon();
   } catch (error) {
     $("scan-error").textContent = describe(error);
   }
 }
 
-function renderStatus(status: DoorStatus): void {
+// `scansBefore`: how many decisions were on screen when the status was asked for, so the
+// count is known to include them (the WebDriver scenario waits on it).
+function renderStatus(status: DoorStatus, scansBefore = counts.admitted + counts.refused): void {
   const net = $("net");
   net.textContent = status.online ? "Online" : "Offline";
   net.className = `net ${status.online ? "online" : "offline"}`;
@@ -112,6 +123,7 @@ function renderStatus(status: DoorStatus): void {
     ? new Date(status.last_synced_ms).toLocaleTimeString()
     : "never";
   $("unpushed").textContent = String(status.unpushed);
+  $("unpushed").dataset.scansBefore = String(scansBefore);
   $("list-name").textContent = status.list_name;
   const gate = $("gate") as HTMLSelectElement;
   if (gate.options.length !== status.gates.length) {
@@ -127,10 +139,22 @@ function scanView(status: DoorStatus): void {
   input("scan-input").focus();
 }
 
+// After a decision: read the count once the queue pauses (150 ms without a scan), so a fast
+// scanner's decisions never wait behind status reads.
+function refreshStatusSoon(): void {
+  clearTimeout(statusSoon);
+  statusSoon = window.setTimeout(() => void refreshStatus(), 150);
+}
+
 async function refreshStatus(): Promise<void> {
   if ($("scanning").hidden) return;
+  const asked = ++statusAsked;
+  const scansBefore = counts.admitted + counts.refused;
   try {
-    renderStatus(await call<DoorStatus>("status"));
+    const status = await call<DoorStatus>("status");
+    if (asked < statusShown) return;
+    statusShown = asked;
+    renderStatus(status, scansBefore);
   } catch (error) {
     if (isKind(error, "NOT_PAIRED") || isKind(error, "DEVICE_REVOKED")) location.reload();
   }
@@ -167,6 +191,23 @@ function wire(): void {
     const text = field.value;
     field.value = "";
     void submitScan(text, started);
+  });
+  // A QR code in a PNG file (a ticket sent as a screenshot): decoded by the app, then the
+  // same scan as a wedge line.
+  const file = input("scan-file");
+  file.addEventListener("change", async () => {
+    const picked = file.files?.[0];
+    file.value = "";
+    if (!picked) return;
+    try {
+      const png = Array.from(new Uint8Array(await picked.arrayBuffer()));
+      show(await call<DoorScan>("scan_image", { png, direction }));
+      $("scan-error").textContent = "";
+      refreshStatusSoon();
+    } catch (error) {
+      $("scan-error").textContent = describe(error);
+    }
+    field.focus();
   });
   // Keep the focus on the scan field so the wedge's keystrokes always land there.
   field.addEventListener("blur", () => setTimeout(() => field.focus(), 50));

@@ -244,6 +244,7 @@ mod tests {
                 revocations: Default::default(),
                 ..scanner.config().clone()
             },
+            ticket_types: Vec::new(),
             tickets: Vec::new(),
             revoked: Vec::new(),
             scans: vec![SyncedScan {
@@ -315,5 +316,44 @@ mod tests {
         let page = relayed(&scanner, &stored, true, "admitted");
         scanner.store_mut().apply_page(&page).unwrap();
         assert_eq!(scanner.store().unpushed_count().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_pull_names_the_ticket_types_a_later_pull_renames_them_and_a_wipe_forgets_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut scanner, _) = paired(dir.path());
+        assert_eq!(scanner.store().ticket_type_name(&STANDING).unwrap(), None);
+        let mut page = PulledPage {
+            cursor: "1".into(),
+            config: EventConfig {
+                revocations: Default::default(),
+                ..scanner.config().clone()
+            },
+            ticket_types: vec![(STANDING, "Standing".into())],
+            tickets: Vec::new(),
+            revoked: Vec::new(),
+            scans: Vec::new(),
+        };
+        scanner.store_mut().apply_page(&page).unwrap();
+        assert_eq!(
+            scanner
+                .store()
+                .ticket_type_name(&STANDING)
+                .unwrap()
+                .as_deref(),
+            Some("Standing")
+        );
+        page.ticket_types = vec![(STANDING, "Standing (early bird)".into())];
+        scanner.store_mut().apply_page(&page).unwrap();
+        assert_eq!(
+            scanner
+                .store()
+                .ticket_type_name(&STANDING)
+                .unwrap()
+                .as_deref(),
+            Some("Standing (early bird)")
+        );
+        scanner.store_mut().wipe_event().unwrap();
+        assert_eq!(scanner.store().ticket_type_name(&STANDING).unwrap(), None);
     }
 }

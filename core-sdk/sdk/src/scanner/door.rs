@@ -66,13 +66,17 @@ impl Default for DoorOptions {
 }
 
 /// A scan's outcome at the door, and whether the server took part in it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DoorScan {
     /// What to show (already durable).
     pub outcome: ScanOutcome,
     /// The server decided (online); `false`: decided from local knowledge alone.
     pub online: bool,
+    /// The ticket type's name, as the door's last pull gave it (known offline too);
+    /// `None` when the credential was not genuine or no pull named the type (a door
+    /// opened from an exported configuration).
+    pub ticket_type_name: Option<String>,
 }
 
 /// A door scan as every shell shows it: flat (no enum carrying data, so uniffi, Dart and
@@ -95,6 +99,8 @@ pub struct ScanResult {
     pub ticket_id: Option<String>,
     /// Its ticket type, when genuine.
     pub ticket_type_id: Option<String>,
+    /// That ticket type's name, when the door knows it (from its pulls, offline too).
+    pub ticket_type_name: Option<String>,
     /// The server took part in the decision.
     pub online: bool,
     /// Device clock at the scan, Unix milliseconds.
@@ -115,6 +121,7 @@ impl From<&DoorScan> for ScanResult {
             detail: rejection.map(|r| r.detail().to_owned()),
             ticket_id: outcome.ticket.map(|t| t.ticket_id.to_string()),
             ticket_type_id: outcome.ticket.map(|t| t.ticket_type_id.to_string()),
+            ticket_type_name: scan.ticket_type_name.clone(),
             online: scan.online,
             device_time_ms: outcome.device_time_ms,
         }
@@ -463,10 +470,12 @@ impl Door {
                         _ => return Err(Error::Protocol("a rejection without its reason")),
                     };
                     let class = admit_class(&answer.classification);
-                    let outcome = self.commit(pending, decision, Some(class)).await?;
+                    let (outcome, ticket_type_name) =
+                        self.commit(pending, decision, Some(class)).await?;
                     return Ok(DoorScan {
                         outcome,
                         online: true,
+                        ticket_type_name,
                     });
                 }
                 Ok(Err(error)) if error.kind() == ErrorKind::DeviceRevoked => {
@@ -483,22 +492,38 @@ impl Door {
                 Err(_elapsed) => self.failed(),
             }
         }
-        let outcome = self.commit(pending, local, None).await?;
+        let (outcome, ticket_type_name) = self.commit(pending, local, None).await?;
         Ok(DoorScan {
             outcome,
             online: false,
+            ticket_type_name,
         })
     }
 
+    /// Commits the scan, then reads its ticket type's name in the same store call.
     async fn commit(
         &self,
         pending: PendingScan,
         decision: Decision,
         verdict: Option<&'static str>,
-    ) -> Result<ScanOutcome, Error> {
+    ) -> Result<(ScanOutcome, Option<String>), Error> {
         self.inner
             .thread
-            .call(move |s| s.commit(pending, decision, verdict))
+            .call(move |s| {
+                let outcome = s.commit(pending, decision, verdict)?;
+                let Some(ticket) = outcome.ticket else {
+                    return Ok((outcome, None));
+                };
+                // The scan is durable: a name that cannot be read only leaves it unnamed.
+                let name = s
+                    .store_mut()
+                    .ticket_type_name(&ticket.ticket_type_id)
+                    .unwrap_or_else(|error| {
+                        tracing::warn!(code = error.code(), "ticket type name unreadable");
+                        None
+                    });
+                Ok((outcome, name))
+            })
             .await
     }
 
@@ -651,7 +676,9 @@ impl Door {
                     match door.sync().await {
                         Ok(_) => {}
                         Err(Error::DeviceRevoked) => return Err(Error::DeviceRevoked),
-                        Err(error) => tracing::info!(code = error.code(), "door sync failed"),
+                        Err(error) => {
+                            tracing::info!(code = error.code(), %error, "door sync failed");
+                        }
                     }
                     done += 1;
                     reporter.on_progress(Progress {

@@ -119,6 +119,11 @@ pub(super) fn decode_page(page: scanner_sync::ScannerSyncScannerSync) -> Result<
         .iter()
         .map(|t| parse_uuid(t))
         .collect::<Result<Vec<_>, _>>()?;
+    let ticket_types = page
+        .ticket_types
+        .into_iter()
+        .map(|t| Ok((parse_uuid(&t.id)?, t.name)))
+        .collect::<Result<Vec<_>, Error>>()?;
     let packed = STANDARD
         .decode(&page.tickets)
         .map_err(|_| Error::Protocol("tickets are not base64"))?;
@@ -172,6 +177,7 @@ pub(super) fn decode_page(page: scanner_sync::ScannerSyncScannerSync) -> Result<
             list,
             revocations: Default::default(),
         },
+        ticket_types,
         tickets,
         revoked,
         scans,
@@ -200,6 +206,10 @@ mod tests {
             },
             "keys": [],
             "ticketTypeIds": ["00000000-0000-0000-0000-000000000071", "00000000-0000-0000-0000-000000000072"],
+            "ticketTypes": [
+                { "id": "00000000-0000-0000-0000-000000000071", "name": "Standing" },
+                { "id": "00000000-0000-0000-0000-000000000072", "name": "Balcony" }
+            ],
             "tickets": "AYkKXayWd0u8zrMCCZqAVwEAAYkKXayWd0u8zrMCCZqAWAAB",
             "revoked": "AYkKXayWd0u8zrMCCZqAWA==",
             "scans": []
@@ -216,6 +226,13 @@ mod tests {
             ]
         );
         assert_eq!(decoded.revoked, vec![second]);
+        assert_eq!(
+            decoded.ticket_types,
+            vec![
+                (Uuid::from_u128(0x71), "Standing".to_owned()),
+                (Uuid::from_u128(0x72), "Balcony".to_owned()),
+            ]
+        );
         assert_eq!(decoded.cursor, "f.12.340");
     }
 }

@@ -46,6 +46,8 @@ pub struct PulledPage {
     pub cursor: String,
     /// The event's keys and this device's list as the server has them now.
     pub config: EventConfig,
+    /// The list's ticket types and their names (every page carries them all).
+    pub ticket_types: Vec<(Uuid, String)>,
     /// Snapshot tickets: (ticket, ticket type, revoked).
     pub tickets: Vec<(Uuid, Uuid, bool)>,
     /// Tickets revoked since the last page.
@@ -110,6 +112,13 @@ impl Store {
         let me = self.device_id()?;
         let tx = self.conn.transaction()?;
         let mut touched = BTreeSet::new();
+        for (id, name) in &page.ticket_types {
+            tx.prepare_cached(
+                "INSERT INTO ticket_type_names (id, name) VALUES (?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+            )?
+            .execute(params![id.as_bytes(), name])?;
+        }
         for (ticket, ticket_type, revoked) in &page.tickets {
             tx.prepare_cached(
                 "INSERT INTO list_tickets (ticket_id, ticket_type_id, revoked) VALUES (?1, ?2, ?3)
@@ -210,6 +219,16 @@ impl Store {
         Ok(())
     }
 
+    /// A ticket type's name, as the last pull gave it (`None` before a pull named it, or on
+    /// a door opened from an exported configuration).
+    pub fn ticket_type_name(&self, id: &Uuid) -> Result<Option<String>, Error> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT name FROM ticket_type_names WHERE id = ?1")?
+            .query_row([id.as_bytes()], |r| r.get(0))
+            .optional()?)
+    }
+
     /// How many of this device's scans wait for a push.
     pub fn unpushed_count(&self) -> Result<i64, Error> {
         Ok(self
@@ -262,7 +281,8 @@ impl Store {
              DELETE FROM presence;
              DELETE FROM scans;
              DELETE FROM peer_scans;
-             DELETE FROM list_tickets;",
+             DELETE FROM list_tickets;
+             DELETE FROM ticket_type_names;",
         )?;
         tx.execute("DELETE FROM client_meta WHERE key = ?1", [CURSOR_KEY])?;
         tx.commit()?;

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_client.sql"),
     include_str!("migrations/0004_catalog.sql"),
     include_str!("migrations/0005_scanner_sync.sql"),
+    include_str!("migrations/0006_ticket_type_names.sql"),
 ];
 
 /// The schema version this SDK writes.

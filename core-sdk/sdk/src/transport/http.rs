@@ -99,12 +99,25 @@ pub(crate) fn classify(error: reqwest::Error) -> TransportError {
     if error.is_timeout() {
         TransportError::Timeout
     } else if error.is_connect() {
-        TransportError::Connect(error.to_string())
+        TransportError::Connect(with_causes(&error))
     } else if error.is_builder() {
-        TransportError::Request(error.to_string())
+        TransportError::Request(with_causes(&error))
     } else {
-        TransportError::Network(error.to_string())
+        TransportError::Network(with_causes(&error))
     }
+}
+
+/// The error and its causes (reqwest's own text says only which request failed; the cause,
+/// "connection closed before message completed", says why).
+fn with_causes(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 #[async_trait::async_trait]

@@ -10,7 +10,7 @@ use std::time::Duration;
 use guichet_domain::admission::{Decision, ScanRejection};
 use guichet_domain::checkin::Direction;
 use guichet_sdk::Error;
-use guichet_sdk::scanner::{Door, DoorOptions};
+use guichet_sdk::scanner::{Door, DoorOptions, ScanResult};
 use guichet_sdk::transport::{
     Call, HttpConfig, HttpTransport, RetryPolicy, Transport, TransportError,
 };
@@ -436,6 +436,41 @@ async fn a_refund_reaches_a_door_at_its_next_sync() {
         .await
         .unwrap();
     assert_eq!(fine.outcome.decision, Decision::Admitted);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_door_names_the_ticket_type_offline() {
+    let server = TestServer::start().await;
+    let (org, event, tt, tickets) = sold(&server, "names", 2).await;
+    let list = list(&server, &org, &event, &tt, false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let net = Net::over(&server.url, 4);
+    let door = pair(&server, &org, &list, dir.path(), net.clone(), PATIENT).await;
+    let online = door
+        .scan_at(&tickets[0].2, Direction::Entry, AT + 1_000)
+        .await
+        .unwrap();
+    assert!(online.online && online.outcome.decision.is_admitted());
+    assert_eq!(online.ticket_type_name.as_deref(), Some("Standing"));
+
+    // The network is gone: the name comes from the door's store, as its pull left it.
+    net.cut.store(true, Ordering::Release);
+    let offline = door
+        .scan_at(&tickets[1].2, Direction::Entry, AT + 2_000)
+        .await
+        .unwrap();
+    assert!(!offline.online && offline.outcome.decision.is_admitted());
+    assert_eq!(offline.ticket_type_name.as_deref(), Some("Standing"));
+    let shown = ScanResult::from(&offline);
+    assert_eq!(shown.ticket_type_name.as_deref(), Some("Standing"));
+    assert_eq!(shown.ticket_type_id.as_deref(), Some(tt.as_str()));
+    // Not a ticket: no type to name.
+    let garbage = door
+        .scan_at("not a ticket", Direction::Entry, AT + 3_000)
+        .await
+        .unwrap();
+    assert!(!garbage.outcome.decision.is_admitted());
+    assert_eq!(ScanResult::from(&garbage).ticket_type_name, None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

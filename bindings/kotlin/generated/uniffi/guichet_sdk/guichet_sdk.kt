@@ -2177,6 +2177,13 @@ data class DoorScan (
      * The server decided (online); `false`: decided from local knowledge alone.
      */
     var `online`: kotlin.Boolean
+    , 
+    /**
+     * The ticket type's name, as the door's last pull gave it (known offline too);
+     * `None` when the credential was not genuine or no pull named the type (a door
+     * opened from an exported configuration).
+     */
+    var `ticketTypeName`: kotlin.String?
     
 ){
     
@@ -2195,17 +2202,20 @@ public object FfiConverterTypeDoorScan: FfiConverterRustBuffer<DoorScan> {
         return DoorScan(
             FfiConverterTypeScanOutcome.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: DoorScan) = (
             FfiConverterTypeScanOutcome.allocationSize(value.`outcome`) +
-            FfiConverterBoolean.allocationSize(value.`online`)
+            FfiConverterBoolean.allocationSize(value.`online`) +
+            FfiConverterOptionalString.allocationSize(value.`ticketTypeName`)
     )
 
     override fun write(value: DoorScan, buf: ByteBuffer) {
             FfiConverterTypeScanOutcome.write(value.`outcome`, buf)
             FfiConverterBoolean.write(value.`online`, buf)
+            FfiConverterOptionalString.write(value.`ticketTypeName`, buf)
     }
 }
 
@@ -3971,6 +3981,11 @@ data class ScanResult (
     var `ticketTypeId`: kotlin.String?
     , 
     /**
+     * That ticket type's name, when the door knows it (from its pulls, offline too).
+     */
+    var `ticketTypeName`: kotlin.String?
+    , 
+    /**
      * The server took part in the decision.
      */
     var `online`: kotlin.Boolean
@@ -4001,6 +4016,7 @@ public object FfiConverterTypeScanResult: FfiConverterRustBuffer<ScanResult> {
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterLong.read(buf),
         )
@@ -4013,6 +4029,7 @@ public object FfiConverterTypeScanResult: FfiConverterRustBuffer<ScanResult> {
             FfiConverterOptionalString.allocationSize(value.`detail`) +
             FfiConverterOptionalString.allocationSize(value.`ticketId`) +
             FfiConverterOptionalString.allocationSize(value.`ticketTypeId`) +
+            FfiConverterOptionalString.allocationSize(value.`ticketTypeName`) +
             FfiConverterBoolean.allocationSize(value.`online`) +
             FfiConverterLong.allocationSize(value.`deviceTimeMs`)
     )
@@ -4024,6 +4041,7 @@ public object FfiConverterTypeScanResult: FfiConverterRustBuffer<ScanResult> {
             FfiConverterOptionalString.write(value.`detail`, buf)
             FfiConverterOptionalString.write(value.`ticketId`, buf)
             FfiConverterOptionalString.write(value.`ticketTypeId`, buf)
+            FfiConverterOptionalString.write(value.`ticketTypeName`, buf)
             FfiConverterBoolean.write(value.`online`, buf)
             FfiConverterLong.write(value.`deviceTimeMs`, buf)
     }
