@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::checkout::{CHECKOUT, REFUND, assert_money_consistent, hold, on_sale};
+use crate::checkout::{
+    CHECKOUT, REFUND, assert_money_consistent, assert_stock_consistent, hold, on_sale,
+};
 use crate::support::{TestApp, error_code, event_input, on_both, str_of, ticket_input};
 
 on_both!(
@@ -14,6 +16,7 @@ on_both!(
     refunds_fired_at_once_refund_once,
     a_ticket_admitted_at_the_door_is_not_refundable_by_its_buyer
 );
+on_both!(a_refund_racing_the_events_cancellation_refunds_once);
 
 const SET_POLICY: &str = "mutation($e: ID!, $p: RefundPolicyInput!) { setRefundPolicy(eventId: $e, policy: $p) { refundPolicy { buyerRefunds cutoffHoursBeforeStart buyerRefundsUntil } } }";
 
@@ -290,4 +293,73 @@ async fn a_ticket_admitted_at_the_door_is_not_refundable_by_its_buyer(app: TestA
         .unwrap_or_default();
     assert_eq!(statuses, ["REVOKED", "REVOKED"]);
     assert_money_consistent(&app).await;
+}
+
+/// A buyer's refund and the organizer's cancellation of the event (which refunds every order)
+/// fired at once, several rounds: the order is refunded once, for its total, whichever wins;
+/// money and stock add up afterwards.
+async fn a_refund_racing_the_events_cancellation_refunds_once(app: TestApp) {
+    let app = Arc::new(app);
+    let org = app.organizer("racing-cancel-org@example.org").await;
+    let (buyer, _, _) = app
+        .sign_up("racing-cancel-buyer@example.org", "ATTENDEE")
+        .await;
+    for round in 0..6 {
+        let (event, order) = bought(&app, &org, &buyer, &format!("racing-cancel-{round}")).await;
+        let barrier = Arc::new(tokio::sync::Barrier::new(2));
+        let refund = {
+            let (app, barrier, buyer, order) =
+                (app.clone(), barrier.clone(), buyer.clone(), order.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                app.gql(Some(&buyer), REFUND, json!({ "o": order, "t": [] }))
+                    .await
+            })
+        };
+        let cancel = {
+            let (app, barrier, org, event) =
+                (app.clone(), barrier.clone(), org.clone(), event.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                app.gql(
+                    Some(&org),
+                    "mutation($e: ID!) { cancelEvent(id: $e) { status } }",
+                    json!({ "e": event }),
+                )
+                .await
+            })
+        };
+        let refund = refund.await.unwrap_or_else(|e| panic!("{e}"));
+        let cancel = cancel.await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            cancel["data"]["cancelEvent"]["status"],
+            json!("CANCELLED"),
+            "round {round}: {cancel}"
+        );
+        match error_code(&refund).as_deref() {
+            None => assert_eq!(refund["data"]["refundOrder"]["refundedMinor"], json!(1000)),
+            Some("CONFLICT") => {}
+            Some(other) => panic!("round {round}: the buyer's refund got {other}: {refund}"),
+        }
+        // The cancellation's refunds that were still to do.
+        let later = chrono::Utc::now().timestamp() + 60;
+        guichet_server::checkout::resume(&app.state, later)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let shown = app
+            .ok(
+                Some(&buyer),
+                "query($id: ID!) { order(id: $id) { status refundedMinor } }",
+                json!({ "id": order }),
+            )
+            .await;
+        assert_eq!(shown["order"]["status"], json!("REFUNDED"), "round {round}");
+        assert_eq!(
+            shown["order"]["refundedMinor"],
+            json!(1000),
+            "round {round}"
+        );
+        assert_money_consistent(&app).await;
+        assert_stock_consistent(&app).await;
+    }
 }
